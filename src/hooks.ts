@@ -1,0 +1,93 @@
+/**
+ * The typed hook bus. Events and their payloads are listed in HookMap; modules add their own by declaration
+ * merging (`declare module "../../src/hooks.js" { interface HookMap { ... } }`).
+ * Handlers run synchronously, highest priority first; returning true means "handled", which stops the chain.
+ * A handler that needs I/O starts it and returns true: the stanza is then its responsibility.
+ */
+import type { Element } from "ltx";
+import type { Jid } from "./jid.js";
+import type { ClientSession, Session } from "./session/types.js";
+import type { Logger } from "./log.js";
+
+/** A stanza on its way through the router. `origin` is null for stanzas the server itself generated. */
+export interface StanzaEvent {
+  readonly origin: Session | null;
+  readonly stanza: Element;
+  readonly from: Jid;
+  readonly to: Jid;
+}
+
+export interface HookMap {
+  /** Every stanza entering the router, before addressing (blocking, rate limits). true drops it. */
+  "stanza:pre": StanzaEvent;
+  /** Stanza addressed to a local host, bare account or full JID; the core delivers at priority -1000. */
+  "message:host": StanzaEvent;
+  "message:bare": StanzaEvent;
+  "message:full": StanzaEvent;
+  "presence:host": StanzaEvent;
+  "presence:bare": StanzaEvent;
+  "presence:full": StanzaEvent;
+  /** IQ results and errors, and IQ get/set to a full JID (requests with a handler never get here). */
+  "iq:host": StanzaEvent;
+  "iq:bare": StanzaEvent;
+  "iq:full": StanzaEvent;
+  /** A message for a local account with no session that takes it; unhandled, it bounces service-unavailable. */
+  "message:offline": StanzaEvent;
+  /** Addressed to a domain that is not ours. Unhandled (no s2s), it bounces remote-server-not-found. */
+  "route:remote": StanzaEvent;
+  /** Every stanza written to a client session, after serialisation decisions (sm counting, carbons). */
+  "stanza:out": { readonly session: Session; readonly stanza: Element };
+  /** A session bound its resource / ended (clean or not). */
+  "session:bound": { readonly session: ClientSession };
+  "session:closed": { readonly session: ClientSession; readonly reason: string };
+  /** An account was created or deleted (modules remove their data on delete). */
+  "account:created": { readonly jid: Jid };
+  "account:deleted": { readonly jid: Jid };
+  /** A user authenticated, or failed to (for logs and throttling). */
+  "auth:success": { readonly jid: Jid; readonly ip: string; readonly mechanism: string };
+  "auth:failure": { readonly username: string; readonly host: string; readonly ip: string; readonly mechanism: string };
+}
+
+export type HookName = keyof HookMap;
+export type Hook<P> = (payload: P) => boolean | void;
+
+interface Entry { fn: Hook<any>; priority: number }
+
+export class HookBus {
+  private readonly table = new Map<HookName, Entry[]>();
+  constructor(private readonly log: Logger) {}
+
+  /** Register; returns the function that removes this registration. */
+  on<K extends HookName>(event: K, fn: Hook<HookMap[K]>, priority = 0): () => void {
+    const list = this.table.get(event) ?? [];
+    const entry: Entry = { fn, priority };
+    // Stable: among equal priorities, earlier registrations run first.
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.priority < priority) i--;
+    const next = list.slice();
+    next.splice(i, 0, entry);
+    this.table.set(event, next);
+    return () => {
+      const cur = this.table.get(event);
+      if (cur) this.table.set(event, cur.filter((e) => e !== entry));
+    };
+  }
+
+  has(event: HookName): boolean {
+    return (this.table.get(event)?.length ?? 0) > 0;
+  }
+
+  /** Run handlers in order until one returns true. A throwing handler is logged and skipped. */
+  fire<K extends HookName>(event: K, payload: HookMap[K]): boolean {
+    const list = this.table.get(event);
+    if (!list) return false;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        if (list[i]!.fn(payload) === true) return true;
+      } catch (err) {
+        this.log.error("hook handler threw", { event, err });
+      }
+    }
+    return false;
+  }
+}

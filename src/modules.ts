@@ -1,0 +1,140 @@
+/**
+ * The module contract and registry. A module is a value (`defineModule({...})`) that declares the XEPs it
+ * implements, its options (a zod schema with defaults), disco features, stream features and stores, and a
+ * `setup` that registers hooks and IQ handlers through its ModuleApi. Everything registered is recorded and
+ * undone on unload, so a module never has to clean up after itself.
+ */
+import type { Element } from "ltx";
+import type { z } from "zod";
+import type { Hook, HookMap } from "./hooks.js";
+import type { Jid } from "./jid.js";
+import type { Logger } from "./log.js";
+import type { ClientSession, Session } from "./session/types.js";
+import type { ArchiveStore, KeyValStore, MapStore } from "./storage/types.js";
+import type { StanzaError } from "./xml/stanza-error.js";
+
+export interface XepDeclaration {
+  xep: number;
+  version: string;
+  status: "complete" | "partial";
+  note?: string;
+}
+
+export interface Identity { category: string; type: string; name?: string }
+
+export interface DiscoDeclaration {
+  /** Features of the server (disco#info to the domain). */
+  features?: string[];
+  /** Features of every account (disco#info to a bare JID, XEP-0030 §3.1 account level). */
+  accountFeatures?: string[];
+  identities?: Identity[];
+  /** XEP-0128 extended information forms the server adds to its disco#info. */
+  extensions?: (host: string) => Element[];
+}
+
+/** What an IQ handler is given. `payload` is the IQ's single child element. */
+export interface IqContext {
+  readonly stanza: Element;
+  readonly payload: Element;
+  readonly from: Jid;
+  readonly to: Jid;
+  /** The local domain the IQ was addressed to (or the one of the account it was addressed to). */
+  readonly host: string;
+  readonly origin: Session | null;
+}
+
+/** A payload element is the result's child; null is an empty result; a StanzaError is sent as the error. */
+export type IqResult = Element | null | StanzaError;
+export type IqHandler = (ctx: IqContext) => IqResult | Promise<IqResult>;
+
+/** Which addresses an IQ handler answers for (RFC 6120 §10.3: host, an account's bare JID, a full JID). */
+export type IqTarget = "host" | "bare" | "full";
+
+/** A stream feature offered by a module, and the top-level elements (nonzas) it handles. */
+export interface StreamFeature {
+  /** When it is offered: before authentication, or after it (with bind). */
+  stage: "pre-auth" | "post-auth";
+  /** The <feature/> element for this stream, or null to not offer it here. */
+  offer(ctx: StreamContext): Element | null;
+}
+
+/** What a stream feature / nonza handler sees of the stream it is on. */
+export interface StreamContext {
+  readonly id: string;
+  readonly host: string;
+  readonly ip: string;
+  readonly secure: boolean;
+  /** Set once the resource is bound. */
+  readonly session: ClientSession | null;
+  send(el: Element): void;
+}
+
+export type NonzaHandler = (ctx: StreamContext, el: Element) => void;
+
+export interface ServerInfo {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly hosts: readonly string[];
+  isLocalHost(domain: string): boolean;
+  admins(host: string): readonly Jid[];
+  isAdmin(jid: Jid): boolean;
+}
+
+/** Read access to the sessions of bound clients. */
+export interface SessionView {
+  get(fullJid: string): ClientSession | undefined;
+  /** All resources of an account, in no particular order. */
+  resources(bareJid: string): readonly ClientSession[];
+  count(): number;
+}
+
+/** Account management, for in-band registration and admin commands. */
+export interface AccountsApi {
+  exists(jid: Jid): Promise<boolean>;
+  create(jid: Jid, password: string): Promise<{ ok: true } | { ok: false; error: "conflict" | "bad-password" | "bad-username" }>;
+  setPassword(jid: Jid, password: string): Promise<{ ok: true } | { ok: false; error: "not-found" | "bad-password" }>;
+  delete(jid: Jid): Promise<boolean>;
+  list(domain?: string): Promise<Jid[]>;
+}
+
+export interface ModuleApi<C> {
+  readonly id: string;
+  readonly config: Readonly<C>;
+  readonly log: Logger;
+  readonly server: ServerInfo;
+  readonly sessions: SessionView;
+  readonly accounts: AccountsApi;
+  iq(type: "get" | "set", ns: string, name: string, handler: IqHandler, opts?: { to?: IqTarget }): void;
+  hook<K extends keyof HookMap>(event: K, handler: Hook<HookMap[K]>, priority?: number): void;
+  /** Handle a top-level element in namespace `ns` that is not a stanza (e.g. XEP-0198 <r/>). */
+  nonza(ns: string, name: string, handler: NonzaHandler): void;
+  /** Stores declared in the module's `storage`, under the module's own name. */
+  keyval(name: string): KeyValStore;
+  map(name: string): MapStore;
+  archive(name: string): ArchiveStore;
+  /** Route a stanza the server generates (its `from` must be a local address). */
+  send(stanza: Element): void;
+  /** Server disco#info as all modules declare it (for the disco module and entity capabilities). */
+  discoInfo(host: string): { identities: Identity[]; features: string[]; extensions: Element[] };
+  accountDiscoFeatures(): string[];
+  /** Run on unload (timers, intervals). */
+  onUnload(fn: () => void | Promise<void>): void;
+}
+
+export interface ModuleDef<C = Record<string, never>> {
+  /** Also the key under `modules:` in the config file. */
+  id: string;
+  xeps: XepDeclaration[];
+  /** Other module ids that must be enabled too (checked at boot). */
+  requires?: string[];
+  /** Options with defaults; the module gets the parsed, frozen value. */
+  config?: z.ZodType<C>;
+  disco?: DiscoDeclaration;
+  streamFeatures?: StreamFeature[];
+  storage?: Record<string, "keyval" | "map" | "archive">;
+  setup(api: ModuleApi<C>): void | Promise<void>;
+}
+
+export function defineModule<C = Record<string, never>>(def: ModuleDef<C>): ModuleDef<C> {
+  return def;
+}
