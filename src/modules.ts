@@ -30,7 +30,11 @@ export interface DiscoDeclaration {
   identities?: Identity[];
   /** XEP-0128 extended information forms the server adds to its disco#info. */
   extensions?: (host: string) => Element[];
+  /** Items the server lists in its disco#items (services such as conference.<host>). */
+  items?: (host: string) => DiscoItem[];
 }
+
+export interface DiscoItem { jid: string; name?: string; node?: string }
 
 /** What an IQ handler is given. `payload` is the IQ's single child element. */
 export interface IqContext {
@@ -71,6 +75,12 @@ export interface StreamContext {
 
 export type NonzaHandler = (ctx: StreamContext, el: Element) => void;
 
+/**
+ * An IQ a client may send before it has authenticated (in-band registration, XEP-0077 §3.1). The reply is
+ * built from the result as for ordinary IQ handlers.
+ */
+export type PreAuthIqHandler = (ctx: StreamContext, payload: Element, iq: Element) => IqResult | Promise<IqResult>;
+
 export interface ServerInfo {
   readonly version: string;
   readonly startedAt: number;
@@ -108,6 +118,10 @@ export interface ModuleApi<C> {
   hook<K extends keyof HookMap>(event: K, handler: Hook<HookMap[K]>, priority?: number): void;
   /** Handle a top-level element in namespace `ns` that is not a stanza (e.g. XEP-0198 <r/>). */
   nonza(ns: string, name: string, handler: NonzaHandler): void;
+  /** Offer a stream feature (it can read the module's config, unlike a static declaration). */
+  streamFeature(feature: StreamFeature): void;
+  /** Handle an IQ sent before authentication (only these IQs are accepted then). */
+  preAuthIq(type: "get" | "set", ns: string, name: string, handler: PreAuthIqHandler): void;
   /** Stores declared in the module's `storage`, under the module's own name. */
   keyval(name: string): KeyValStore;
   map(name: string): MapStore;
@@ -116,6 +130,7 @@ export interface ModuleApi<C> {
   send(stanza: Element): void;
   /** Server disco#info as all modules declare it (for the disco module and entity capabilities). */
   discoInfo(host: string): { identities: Identity[]; features: string[]; extensions: Element[] };
+  discoItems(host: string): DiscoItem[];
   accountDiscoFeatures(): string[];
   /** Run on unload (timers, intervals). */
   onUnload(fn: () => void | Promise<void>): void;
@@ -130,7 +145,6 @@ export interface ModuleDef<C = Record<string, never>> {
   /** Options with defaults; the module gets the parsed, frozen value. */
   config?: z.ZodType<C>;
   disco?: DiscoDeclaration;
-  streamFeatures?: StreamFeature[];
   storage?: Record<string, "keyval" | "map" | "archive">;
   setup(api: ModuleApi<C>): void | Promise<void>;
 }

@@ -1,0 +1,208 @@
+/**
+ * Loads the enabled modules: validates each one's options, checks `requires`, orders them, runs their
+ * setup with an API that records every registration, and undoes those registrations on unload.
+ */
+import type { Element } from "ltx";
+import type { HookBus } from "./hooks.js";
+import type { Logger } from "./log.js";
+import type {
+  AccountsApi, DiscoItem, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
+} from "./modules.js";
+import type { IqTable } from "./router.js";
+import type { StreamExtensions } from "./core-context.js";
+import type { Storage } from "./storage/types.js";
+
+export interface RegistryDeps {
+  hooks: HookBus;
+  log: Logger;
+  server: ServerInfo;
+  sessions: SessionView;
+  accounts: AccountsApi;
+  storage: Storage;
+  send(stanza: Element): void;
+}
+
+/** A module ready to load: its definition and its validated options. */
+export interface ModuleToLoad {
+  def: ModuleDef<any>;
+  config: unknown;
+}
+
+interface Loaded {
+  def: ModuleDef<any>;
+  undo: Array<() => void | Promise<void>>;
+}
+
+export class ModuleLoadError extends Error {}
+
+/** Order modules so that each comes after what it requires; a missing or circular requirement is an error. */
+export function orderByRequires(mods: ModuleToLoad[]): ModuleToLoad[] {
+  const byId = new Map(mods.map((m) => [m.def.id, m]));
+  const out: ModuleToLoad[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (m: ModuleToLoad, path: string[]) => {
+    const s = state.get(m.def.id);
+    if (s === "done") return;
+    if (s === "visiting") throw new ModuleLoadError(`modules require each other in a circle: ${[...path, m.def.id].join(" -> ")}`);
+    state.set(m.def.id, "visiting");
+    for (const dep of m.def.requires ?? []) {
+      const d = byId.get(dep);
+      if (!d) throw new ModuleLoadError(`module "${m.def.id}" requires module "${dep}", which is not enabled (add it under modules:)`);
+      visit(d, [...path, m.def.id]);
+    }
+    state.set(m.def.id, "done");
+    out.push(m);
+  };
+  for (const m of mods) visit(m, []);
+  return out;
+}
+
+const iqKey = (type: string, target: IqTarget, ns: string, name: string) => `${type}\u0000${target}\u0000${ns}\u0000${name}`;
+
+export class ModuleRegistry implements IqTable, StreamExtensions {
+  private readonly iqs = new Map<string, { module: string; handler: IqHandler }>();
+  private readonly nonzas = new Map<string, NonzaHandler>();
+  private readonly preAuthIqs = new Map<string, PreAuthIqHandler>();
+  private readonly loaded = new Map<string, Loaded>();
+  private features: StreamFeature[] = [];
+
+  constructor(private readonly deps: RegistryDeps) {}
+
+  lookup(type: "get" | "set", target: IqTarget, ns: string, name: string): IqHandler | undefined {
+    return this.iqs.get(iqKey(type, target, ns, name))?.handler;
+  }
+
+  streamFeatures(stage: StreamFeature["stage"]): readonly StreamFeature[] {
+    return this.features.filter((f) => f.stage === stage);
+  }
+
+  nonza(ns: string, name: string): NonzaHandler | undefined {
+    return this.nonzas.get(`${ns}\u0000${name}`);
+  }
+
+  preAuthIq(type: string, ns: string, name: string): PreAuthIqHandler | undefined {
+    return this.preAuthIqs.get(`${type}\u0000${ns}\u0000${name}`);
+  }
+
+  definitions(): ModuleDef<any>[] {
+    return [...this.loaded.values()].map((l) => l.def);
+  }
+
+  discoInfo(host: string): { identities: Identity[]; features: string[]; extensions: Element[] } {
+    const identities: Identity[] = [];
+    const features = new Set<string>();
+    const extensions: Element[] = [];
+    for (const { def } of this.loaded.values()) {
+      identities.push(...(def.disco?.identities ?? []));
+      for (const f of def.disco?.features ?? []) features.add(f);
+      if (def.disco?.extensions) extensions.push(...def.disco.extensions(host));
+    }
+    return { identities, features: [...features].sort(), extensions };
+  }
+
+  discoItems(host: string): DiscoItem[] {
+    const items: DiscoItem[] = [];
+    for (const { def } of this.loaded.values()) if (def.disco?.items) items.push(...def.disco.items(host));
+    return items;
+  }
+
+  accountDiscoFeatures(): string[] {
+    const features = new Set<string>();
+    for (const { def } of this.loaded.values()) for (const f of def.disco?.accountFeatures ?? []) features.add(f);
+    return [...features].sort();
+  }
+
+  async loadAll(mods: ModuleToLoad[]): Promise<void> {
+    for (const m of orderByRequires(mods)) await this.load(m);
+  }
+
+  async load({ def, config }: ModuleToLoad): Promise<void> {
+    if (this.loaded.has(def.id)) throw new ModuleLoadError(`module "${def.id}" is already loaded`);
+    const entry: Loaded = { def, undo: [] };
+    const api = this.apiFor(def, Object.freeze(config), entry);
+    try {
+      await def.setup(api);
+    } catch (err) {
+      await this.runUndo(entry);
+      throw new ModuleLoadError(`module "${def.id}" failed to start: ${(err as Error).message}`);
+    }
+    this.loaded.set(def.id, entry);
+    this.deps.log.debug("module loaded", { module: def.id });
+  }
+
+  async unload(id: string): Promise<void> {
+    const entry = this.loaded.get(id);
+    if (!entry) return;
+    const dependents = [...this.loaded.values()].filter((l) => l.def.requires?.includes(id)).map((l) => l.def.id);
+    if (dependents.length) throw new ModuleLoadError(`module "${id}" is required by ${dependents.join(", ")}`);
+    this.loaded.delete(id);
+    await this.runUndo(entry);
+  }
+
+  async unloadAll(): Promise<void> {
+    for (const id of [...this.loaded.keys()].reverse()) await this.unload(id);
+  }
+
+  private async runUndo(entry: Loaded): Promise<void> {
+    for (const fn of entry.undo.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        this.deps.log.error("module cleanup failed", { module: entry.def.id, err });
+      }
+    }
+    entry.undo = [];
+  }
+
+  private apiFor<C>(def: ModuleDef<C>, config: C, entry: Loaded): ModuleApi<C> {
+    const { deps } = this;
+    const declared = def.storage ?? {};
+    const storeName = (name: string, kind: "keyval" | "map" | "archive") => {
+      if (declared[name] !== kind) throw new Error(`module "${def.id}" did not declare ${kind} store "${name}" in its storage`);
+      return `${def.id}/${name}`;
+    };
+    return {
+      id: def.id,
+      config,
+      log: deps.log.child({ module: def.id }),
+      server: deps.server,
+      sessions: deps.sessions,
+      accounts: deps.accounts,
+      iq: (type, ns, name, handler, opts) => {
+        const target = opts?.to ?? "host";
+        const key = iqKey(type, target, ns, name);
+        const existing = this.iqs.get(key);
+        if (existing) throw new Error(`IQ ${type} {${ns}}${name} to ${target} is already handled by module "${existing.module}"`);
+        this.iqs.set(key, { module: def.id, handler });
+        entry.undo.push(() => { this.iqs.delete(key); });
+      },
+      hook: (event, handler, priority) => {
+        entry.undo.push(deps.hooks.on(event, handler, priority));
+      },
+      nonza: (ns, name, handler) => {
+        const key = `${ns}\u0000${name}`;
+        if (this.nonzas.has(key)) throw new Error(`<${name} xmlns='${ns}'/> is already handled`);
+        this.nonzas.set(key, handler);
+        entry.undo.push(() => { this.nonzas.delete(key); });
+      },
+      streamFeature: (f) => {
+        this.features = [...this.features, f];
+        entry.undo.push(() => { this.features = this.features.filter((x) => x !== f); });
+      },
+      preAuthIq: (type, ns, name, handler) => {
+        const key = `${type}\u0000${ns}\u0000${name}`;
+        if (this.preAuthIqs.has(key)) throw new Error(`pre-authentication IQ ${type} {${ns}}${name} is already handled`);
+        this.preAuthIqs.set(key, handler);
+        entry.undo.push(() => { this.preAuthIqs.delete(key); });
+      },
+      keyval: (name) => deps.storage.keyval(storeName(name, "keyval")),
+      map: (name) => deps.storage.map(storeName(name, "map")),
+      archive: (name) => deps.storage.archive(storeName(name, "archive")),
+      send: (stanza) => deps.send(stanza),
+      discoInfo: (host) => this.discoInfo(host),
+      discoItems: (host) => this.discoItems(host),
+      accountDiscoFeatures: () => this.accountDiscoFeatures(),
+      onUnload: (fn) => { entry.undo.push(fn); },
+    };
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The server: wires storage, certificates, hooks, router, sessions and modules together, opens the
+ * listeners, and shuts everything down cleanly. `main.ts` and the integration tests both start it here.
+ */
+import { mkdirSync } from "node:fs";
+import type net from "node:net";
+import tls from "node:tls";
+import type { Element } from "ltx";
+import { Accounts } from "./accounts.js";
+import { formatConfigErrors, type ConfigError } from "./config/errors.js";
+import { configPaths } from "./config/load.js";
+import { checkModuleIds, validateModuleConfig } from "./config/module-config.js";
+import type { Config } from "./config/schema.js";
+import type { ConfigSource } from "./config/source.js";
+import type { CoreContext, LoginThrottle } from "./core-context.js";
+import { HookBus } from "./hooks.js";
+import { installDelivery } from "./im/delivery.js";
+import { parseJid, type Jid } from "./jid.js";
+import { rootLogger, type Logger } from "./log.js";
+import { ModuleRegistry, type ModuleToLoad } from "./module-registry.js";
+import type { ModuleDef, ServerInfo } from "./modules.js";
+import { Router } from "./router.js";
+import { mechanisms } from "./sasl/index.js";
+import { AuthThrottle } from "./sasl/throttle.js";
+import { SessionRegistry } from "./session/registry.js";
+import { openSqliteStorage } from "./storage/sqlite/index.js";
+import type { Storage } from "./storage/types.js";
+import { C2sStream } from "./stream/c2s-stream.js";
+import { tcpFraming } from "./stream/framing.js";
+import { ALPN_XMPP_CLIENT, tlsServerOptions } from "./tls/options.js";
+import { openCertificateStore, type CertificateStore } from "./tls/store.js";
+import { listenDirectTls, listenTcp, type TlsProvider } from "./transport/tcp.js";
+import type { Transport } from "./transport/types.js";
+import { VERSION } from "./version.js";
+
+export interface ServerOptions {
+  config: Config;
+  /** The config file's directory (relative paths resolve against it). */
+  dir: string;
+  /** Where keys are in the config file, for module option errors with line numbers. */
+  source?: ConfigSource;
+  /** Every module Palaver knows; the config enables some of them by id. */
+  catalog: readonly ModuleDef<any>[];
+  log?: Logger;
+}
+
+export class StartError extends Error {}
+
+export interface BoundListener {
+  kind: Config["listeners"][number]["kind"];
+  address: string;
+  port: number;
+}
+
+const SWEEP_INTERVAL_MS = 5000;
+
+export class Server {
+  private readonly streams = new Set<C2sStream>();
+  private readonly perIp = new Map<string, number>();
+  private readonly netServers: { server: net.Server; kind: BoundListener["kind"] }[] = [];
+  private sweeper: NodeJS.Timeout | null = null;
+  private stopping = false;
+  readonly listeners: BoundListener[] = [];
+
+  private constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    readonly storage: Storage,
+    readonly certificates: CertificateStore,
+    readonly hooks: HookBus,
+    readonly sessions: SessionRegistry,
+    readonly modules: ModuleRegistry,
+    readonly accounts: Accounts,
+    private readonly core: CoreContext,
+    private readonly undoDelivery: () => void,
+  ) {}
+
+  static async start(opts: ServerOptions): Promise<Server> {
+    const { config, dir } = opts;
+    const log = opts.log ?? rootLogger;
+    const paths = configPaths(config, dir);
+
+    // Module options first: a typo in the config must stop the server before it opens anything.
+    const toLoad = resolveModules(config, opts.catalog, opts.source);
+
+    mkdirSync(paths.dataDir, { recursive: true });
+    let storage: Storage;
+    try {
+      storage = openSqliteStorage(paths.database);
+    } catch (err) {
+      throw new StartError((err as Error).message);
+    }
+    const certs = await openCertificateStore(config, dir, { log });
+    if (!certs.ok) {
+      await storage.close();
+      throw new StartError(`certificates: ${certs.errors.join("; ")}`);
+    }
+
+    const hosts = Object.keys(config.hosts);
+    const admins = new Map<string, Jid[]>(hosts.map((h) => [h, config.hosts[h]!.admins.map((a) => parseJid(a)).filter((r) => r.ok).map((r) => (r as { jid: Jid }).jid.toBare())]));
+    const server: ServerInfo = {
+      version: VERSION,
+      startedAt: Date.now(),
+      hosts,
+      isLocalHost: (d) => Object.prototype.hasOwnProperty.call(config.hosts, d),
+      admins: (h) => admins.get(h) ?? [],
+      isAdmin: (j) => (admins.get(j.domain) ?? []).some((a) => a.bare === j.bare),
+    };
+
+    const hooks = new HookBus(log);
+    const sessions = new SessionRegistry();
+    const accounts = new Accounts(storage.accounts, hooks, server, config.auth.scramIterations);
+    let router!: Router;
+    const modules = new ModuleRegistry({
+      hooks, log, server, sessions, accounts, storage,
+      send: (stanza) => routeGenerated(router, stanza, log),
+    });
+    router = new Router(hooks, server, modules, log);
+    const throttle: LoginThrottle = new AuthThrottle({
+      freeFailures: config.auth.throttleFreeFailures,
+      windowSeconds: config.auth.throttleWindow,
+    });
+
+    let instance: Server | null = null;
+    const core: CoreContext = {
+      config, log, hooks, server, sessions, router, storage, throttle, modules,
+      sasl: mechanisms(),
+      streamEnded: (stream) => instance?.streamEnded(stream),
+    };
+    const undoDelivery = installDelivery({ hooks, sessions, router, accounts: storage.accounts });
+
+    try {
+      await modules.loadAll(toLoad);
+    } catch (err) {
+      undoDelivery();
+      await modules.unloadAll();
+      await storage.close();
+      throw new StartError((err as Error).message);
+    }
+
+    instance = new Server(config, log, storage, certs.store, hooks, sessions, modules, accounts, core, undoDelivery);
+    try {
+      await instance.listen();
+    } catch (err) {
+      await instance.stop();
+      throw new StartError(`cannot listen: ${(err as Error).message}`);
+    }
+    instance.sweeper = setInterval(() => instance!.sweep(), SWEEP_INTERVAL_MS);
+    instance.sweeper.unref();
+    log.info("server started", { version: VERSION, hosts, listeners: instance.listeners, modules: toLoad.map((m) => m.def.id) });
+    return instance;
+  }
+
+  private tlsProvider(): TlsProvider {
+    return { serverOptions: (alpn) => tlsServerOptions(this.certificates, alpn) };
+  }
+
+  private async listen(): Promise<void> {
+    for (const l of this.config.listeners) {
+      if (l.allowPlaintext) {
+        this.log.warn("listener allows unencrypted streams and PLAIN without TLS: use only on loopback for tests", { port: l.port, address: l.address });
+      }
+      const onConnection = (t: Transport) => this.accept(t, l.allowPlaintext);
+      const server = l.kind === "c2s"
+        ? await listenTcp(l.address, l.port, this.tlsProvider(), onConnection)
+        : await listenDirectTls(l.address, l.port, this.tlsProvider(), onConnection);
+      const addr = server.address() as net.AddressInfo;
+      this.netServers.push({ server, kind: l.kind });
+      this.listeners.push({ kind: l.kind, address: addr.address, port: addr.port });
+    }
+  }
+
+  private accept(transport: Transport, allowPlaintext: boolean): void {
+    if (this.stopping) return transport.destroy();
+    const count = this.perIp.get(transport.ip) ?? 0;
+    if (count >= this.config.limits.maxConnectionsPerIp) {
+      this.log.warn("too many connections from one address", { ip: transport.ip });
+      return transport.destroy();
+    }
+    this.perIp.set(transport.ip, count + 1);
+    const stream = new C2sStream(this.core, transport, tcpFraming, { allowPlaintext });
+    this.streams.add(stream);
+  }
+
+  private streamEnded(stream: { id: string; ip: string }): void {
+    for (const s of this.streams) {
+      if (s.id === stream.id) {
+        this.streams.delete(s);
+        const n = (this.perIp.get(s.ip) ?? 1) - 1;
+        if (n <= 0) this.perIp.delete(s.ip);
+        else this.perIp.set(s.ip, n);
+        return;
+      }
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const s of this.streams) s.checkTimeouts(now);
+  }
+
+  /** Number of open client connections (bound or not). */
+  connectionCount(): number {
+    return this.streams.size;
+  }
+
+  /** Re-read certificate files (SIGHUP); a failure keeps the certificates in use. */
+  reloadCertificates(): boolean {
+    const r = this.certificates.reload();
+    if (!r.ok) {
+      this.log.error("certificate reload failed; keeping the current certificates", { errors: r.errors });
+      return false;
+    }
+    for (const { server, kind } of this.netServers) {
+      if (kind === "c2s-tls") (server as tls.Server).setSecureContext(tlsServerOptions(this.certificates, [ALPN_XMPP_CLIENT]));
+    }
+    this.log.info("certificates reloaded");
+    return true;
+  }
+
+  /** Close every stream with system-shutdown (RFC 6120 §4.9.3.22), stop listening, unload, close storage. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    await Promise.all(this.netServers.map(({ server }) => new Promise<void>((r) => server.close(() => r()))));
+    for (const s of [...this.streams]) s.close("system-shutdown", "the server is shutting down");
+    await this.modules.unloadAll();
+    this.undoDelivery();
+    await this.storage.close();
+    this.log.info("server stopped");
+  }
+}
+
+/** Check the enabled modules' ids and options against the catalog (also used by `palaver check-config`). */
+export function checkModules(config: Config, catalog: readonly ModuleDef<any>[], source?: ConfigSource):
+  { modules: ModuleToLoad[]; errors: ConfigError[] } {
+  const known = catalog.map((m) => m.id);
+  const enabled = Object.keys(config.modules);
+  const errors = checkModuleIds(enabled, known, source);
+  const modules: ModuleToLoad[] = [];
+  for (const id of enabled) {
+    const def = catalog.find((m) => m.id === id);
+    if (!def) continue;
+    const r = validateModuleConfig(id, def.config, config.modules[id], source);
+    if (r.ok) modules.push({ def, config: r.value });
+    else errors.push(...r.errors);
+  }
+  return { modules, errors };
+}
+
+function resolveModules(config: Config, catalog: readonly ModuleDef<any>[], source?: ConfigSource): ModuleToLoad[] {
+  const { modules, errors } = checkModules(config, catalog, source);
+  if (errors.length) throw new StartError(formatConfigErrors(errors));
+  return modules;
+}
+
+/** Route a stanza a module generated: its `from` and `to` must be valid addresses. */
+function routeGenerated(router: Router, stanza: Element, log: Logger): void {
+  const from = parseJid(stanza.attrs.from ?? "");
+  const to = parseJid(stanza.attrs.to ?? "");
+  if (!from.ok || !to.ok) {
+    log.error("module sent a stanza without valid from/to", { from: stanza.attrs.from, to: stanza.attrs.to });
+    return;
+  }
+  router.route(null, stanza, from.jid, to.jid);
+}

@@ -1,0 +1,578 @@
+/**
+ * A client-to-server stream (RFC 6120 §4-§7), independent of the transport: stream header, STARTTLS,
+ * SASL, resource binding, then stanzas to the router. Every protocol failure ends in the right stream
+ * error (§4.9) and a cleanly closed stream; nothing one client sends reaches another unchecked.
+ */
+import type { Element } from "ltx";
+import { xml } from "@xmpp/xml";
+import { randomBytes } from "node:crypto";
+import { parseJid, prepResource, Jid, type BareJid, type FullJid } from "../jid.js";
+import type { Logger } from "../log.js";
+import type { IqResult, StreamContext } from "../modules.js";
+import type { ClientSession } from "../session/types.js";
+import type { SaslContext, SaslExchange, SaslStep } from "../sasl/types.js";
+import { channelBindingFeature } from "../sasl/channel-binding.js";
+import { StreamParser } from "../xml/parser.js";
+import { errorReply, StanzaError } from "../xml/stanza-error.js";
+import type { Transport } from "../transport/types.js";
+import type { CoreContext } from "../core-context.js";
+import { NS_STREAMS, streamErrorElement, type StreamErrorCondition } from "./errors.js";
+import { NS_FRAMING, type Framing } from "./framing.js";
+
+const NS_CLIENT = "jabber:client";
+const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
+const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
+const NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind";
+const NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session";
+/** RFC 6120 §6.4.5: a reasonable number of SASL retries. */
+const MAX_SASL_ATTEMPTS = 5;
+const MAX_RESOURCES_PER_ACCOUNT = 100;
+const MAX_PENDING_WRITE_BYTES = 8 * 1024 * 1024;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+type Phase =
+  | { kind: "await-header" }
+  /** Header exchanged; negotiating TLS and SASL. */
+  | { kind: "negotiating" }
+  /** A SASL exchange is under way. */
+  | { kind: "sasl"; mechanism: string; exchange: SaslExchange }
+  /** Authenticated; waiting for resource binding. */
+  | { kind: "authenticated"; username: string }
+  | { kind: "bound"; session: ClientSessionImpl }
+  | { kind: "closed" };
+
+export interface StreamListener {
+  /** Limits and plaintext policy of the listener the connection came in on. */
+  allowPlaintext: boolean;
+}
+
+const randomId = () => randomBytes(12).toString("base64url");
+
+export class C2sStream implements StreamContext {
+  readonly id = randomId();
+  readonly log: Logger;
+  private parser!: StreamParser;
+  private phase: Phase = { kind: "await-header" };
+  private headerSent = false;
+  private hostName = "";
+  private username: string | null = null;
+  private saslAttempts = 0;
+  /** Elements received while an asynchronous step (SASL) runs; processed in order afterwards. */
+  private backlog: Array<[Element, string]> | null = null;
+  readonly connectedAt = Date.now();
+  lastActivity = Date.now();
+
+  constructor(
+    private readonly core: CoreContext,
+    private readonly transport: Transport,
+    private readonly framing: Framing,
+    private readonly listener: StreamListener,
+  ) {
+    this.log = core.log.child({ stream: this.id, ip: transport.ip });
+    this.newParser();
+    transport.attach({
+      data: (chunk) => {
+        this.lastActivity = Date.now();
+        this.parser.write(chunk);
+      },
+      closed: (reason) => this.onTransportClosed(reason),
+    });
+  }
+
+  // StreamContext (what module stream features and nonza handlers see)
+  get host(): string { return this.hostName; }
+  get ip(): string { return this.transport.ip; }
+  get secure(): boolean { return this.transport.secure; }
+  get session(): ClientSession | null { return this.phase.kind === "bound" ? this.phase.session : null; }
+  get isBound(): boolean { return this.phase.kind === "bound"; }
+  get isClosed(): boolean { return this.phase.kind === "closed"; }
+
+  send(el: Element): void {
+    this.writeRaw(el.toString());
+  }
+
+  /** Let modules see (stream management counts, carbons) what a session is about to be sent. */
+  outgoing(session: ClientSession, stanza: Element): void {
+    this.core.hooks.fire("stanza:out", { session, stanza });
+  }
+
+  writeRaw(data: string): void {
+    if (this.phase.kind === "closed") return;
+    this.transport.write(data);
+    if (this.transport.pendingBytes() > MAX_PENDING_WRITE_BYTES) {
+      // A client that does not read must not make the server hold unbounded data for it.
+      this.log.warn("client not reading; closing", { pending: this.transport.pendingBytes() });
+      this.close("policy-violation", "too much unread data");
+    }
+  }
+
+  private newParser(): void {
+    const limits = this.core.config.limits;
+    this.parser = new StreamParser({
+      streamOpen: (name, attrs) => this.onStreamOpen(name, attrs),
+      element: (el, ns) => this.onElement(el, ns),
+      streamClose: () => this.onStreamClose(),
+      error: (condition, text) => this.close(condition, text),
+    }, limits, this.framing.parserMode);
+  }
+
+  // ---- stream header (RFC 6120 §4.7) ----
+
+  private onStreamOpen(name: string, attrs: Record<string, string>): void {
+    const colon = name.indexOf(":");
+    const local = colon === -1 ? name : name.slice(colon + 1);
+    const ns = colon === -1 ? attrs.xmlns : attrs[`xmlns:${name.slice(0, colon)}`];
+    if (local !== "stream" || ns !== NS_STREAMS) return this.close("invalid-namespace", "the stream element must be stream:stream");
+    if (attrs.xmlns !== NS_CLIENT) return this.close("invalid-namespace", "the default namespace must be jabber:client");
+    this.openStream(attrs);
+  }
+
+  private openStream(attrs: Record<string, string>): void {
+    const to = attrs.to ? parseJid(attrs.to) : null;
+    const requested = to?.ok ? to.jid.domain : attrs.to ? "" : this.transport.sniName ?? this.core.server.hosts[0]!;
+    const servable = this.core.server.isLocalHost(requested) && (!this.hostName || this.hostName === requested);
+    this.sendHeader(servable ? requested : this.hostName || this.core.server.hosts[0]!);
+    if (!servable) return this.close("host-unknown", `this server does not serve ${attrs.to ?? "that domain"}`);
+    // RFC 6120 §4.7.5: version 1.0 is required; a higher major version is not supported.
+    const version = /^(\d+)\.(\d+)$/.exec(attrs.version ?? "");
+    if (!version || version[1] !== "1") return this.close("unsupported-version", "version 1.0 is required");
+    this.hostName = requested;
+    if (this.phase.kind === "await-header") this.phase = { kind: "negotiating" };
+    this.send(this.features());
+  }
+
+  private sendHeader(from: string): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    this.transport.write(this.framing.open({ id: this.id, from, version: "1.0", "xml:lang": "en" }));
+  }
+
+  /** After STARTTLS and SASL success the stream restarts (RFC 6120 §4.3.3): new parser, new header. */
+  private restart(): void {
+    this.headerSent = false;
+    this.newParser();
+  }
+
+  private get tlsRequired(): boolean {
+    return !this.transport.secure && !this.listener.allowPlaintext;
+  }
+
+  private features(): Element {
+    const features = xml("stream:features");
+    const phase = this.phase.kind;
+    if (phase === "negotiating" || phase === "sasl") {
+      if (this.transport.canStartTls) {
+        features.cnode(xml("starttls", { xmlns: NS_TLS }, this.tlsRequired ? xml("required") : null));
+      }
+      // RFC 6120 §5.3.1: while TLS is mandatory, it is the only feature offered.
+      if (!this.tlsRequired) {
+        const ctx = this.saslContext();
+        const mechs = this.core.sasl.filter((m) => m.available(ctx, this.listener.allowPlaintext));
+        features.cnode(xml("mechanisms", { xmlns: NS_SASL }, mechs.map((m) => xml("mechanism", null, m.name))));
+        const cb = channelBindingFeature(ctx.channelBinding);
+        if (cb) features.cnode(cb);
+        this.moduleFeatures(features, "pre-auth");
+      }
+    } else if (phase === "authenticated") {
+      features.cnode(xml("bind", { xmlns: NS_BIND }));
+      features.cnode(xml("session", { xmlns: NS_SESSION }, xml("optional")));
+      this.moduleFeatures(features, "post-auth");
+    }
+    return features;
+  }
+
+  private moduleFeatures(into: Element, stage: "pre-auth" | "post-auth"): void {
+    for (const f of this.core.modules.streamFeatures(stage)) {
+      try {
+        const el = f.offer(this);
+        if (el) into.cnode(el);
+      } catch (err) {
+        this.log.error("stream feature failed", { err });
+      }
+    }
+  }
+
+  // ---- elements ----
+
+  private onElement(el: Element, ns: string): void {
+    if (this.backlog) {
+      this.backlog.push([el, ns]);
+      return;
+    }
+    if (ns === NS_FRAMING && this.framing.parserMode === "framed") {
+      if (el.name === "open") return this.openStream(el.attrs);
+      if (el.name === "close") return this.onStreamClose();
+    }
+    switch (this.phase.kind) {
+      case "await-header":
+        return this.close("not-well-formed", "expected a stream header");
+      case "negotiating":
+      case "sasl":
+        return this.negotiate(el, ns);
+      case "authenticated":
+        return this.beforeBind(el, ns);
+      case "bound":
+        return this.afterBind(this.phase.session, el, ns);
+      case "closed":
+        return;
+    }
+  }
+
+  private negotiate(el: Element, ns: string): void {
+    if (ns === NS_TLS && el.name === "starttls") return this.startTls();
+    if (ns === NS_SASL) {
+      if (this.tlsRequired) {
+        // RFC 6120 §6.4.1 with §5.3.1: no SASL before TLS here.
+        return this.saslFailure("encryption-required", "use STARTTLS first");
+      }
+      if (el.name === "auth") return this.saslAuth(el);
+      if (el.name === "response") return this.saslResponse(el);
+      if (el.name === "abort") return this.saslFailure("aborted");
+      return this.close("unsupported-stanza-type");
+    }
+    if (this.tlsRequired) return this.close("policy-violation", "use STARTTLS first");
+    if (ns === NS_CLIENT && el.name === "iq") return this.preAuthIq(el);
+    const handler = this.core.modules.nonza(ns, el.name);
+    if (handler) return handler(this, el);
+    if (ns === NS_CLIENT) return this.close("not-authorized", "authenticate first");
+    this.close(this.tlsRequired ? "policy-violation" : "unsupported-stanza-type");
+  }
+
+  /** Before authentication only IQs a module accepts then (in-band registration) are answered. */
+  private preAuthIq(iq: Element): void {
+    const type = iq.attrs.type;
+    const payload = iq.getChildElements()[0];
+    const handler = (type === "get" || type === "set") && payload && iq.attrs.id !== undefined
+      ? this.core.modules.preAuthIq(type, payload.attrs.xmlns ?? "", payload.getName())
+      : undefined;
+    if (!handler) return this.close("not-authorized", "authenticate first");
+    const answer = (result: IqResult) => {
+      if (this.phase.kind === "closed") return;
+      if (result instanceof StanzaError) {
+        const reply = errorReply(iq, result);
+        if (reply) { delete reply.attrs.from; delete reply.attrs.to; this.send(reply); }
+      } else {
+        this.send(xml("iq", { type: "result", id: iq.attrs.id }, result));
+      }
+    };
+    const failed = (err: unknown) => {
+      this.log.error("pre-authentication IQ handler failed", { err });
+      answer(new StanzaError("internal-server-error"));
+    };
+    try {
+      const r = handler(this, payload!, iq);
+      if (r instanceof Promise) r.then(answer, failed);
+      else answer(r);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  // ---- STARTTLS (RFC 6120 §5) ----
+
+  private startTls(): void {
+    if (!this.transport.canStartTls) {
+      this.send(xml("failure", { xmlns: NS_TLS }));
+      return this.close();
+    }
+    this.transport.write(`<proceed xmlns='${NS_TLS}'/>`);
+    this.backlog = []; // nothing sent in plain text after <starttls/> may be processed (STARTTLS injection)
+    this.transport.startTls().then(
+      () => {
+        this.backlog = null;
+        this.restart();
+      },
+      (err: Error) => {
+        this.log.info("TLS handshake failed", { err: err.message });
+        this.phase = { kind: "closed" };
+        this.transport.destroy();
+      },
+    );
+  }
+
+  // ---- SASL (RFC 6120 §6) ----
+
+  private saslContext(): SaslContext {
+    const host = this.hostName;
+    const accounts = this.core.storage.accounts;
+    return {
+      host,
+      ip: this.transport.ip,
+      secure: this.transport.secure,
+      channelBinding: this.transport.channelBinding(),
+      lookup: (username) => accounts.get(host, username),
+    };
+  }
+
+  private decode(el: Element): Buffer | null {
+    const text = el.getText().trim();
+    if (text === "=" || text === "") return Buffer.alloc(0);
+    if (!BASE64.test(text)) return null;
+    return Buffer.from(text, "base64");
+  }
+
+  private saslAuth(el: Element): void {
+    if (this.phase.kind === "sasl") return this.saslFailure("aborted", "a new exchange started before the old one ended");
+    const ctx = this.saslContext();
+    const mech = this.core.sasl.find((m) => m.name === el.attrs.mechanism);
+    if (!mech || !mech.available(ctx, this.listener.allowPlaintext)) return this.saslFailure("invalid-mechanism");
+    const data = this.decode(el);
+    if (!data) return this.saslFailure("incorrect-encoding");
+    const exchange = mech.start(ctx);
+    this.phase = { kind: "sasl", mechanism: mech.name, exchange };
+    const wait = this.core.throttle.delayFor(this.transport.ip);
+    this.runSasl(exchange, data, wait);
+  }
+
+  private saslResponse(el: Element): void {
+    if (this.phase.kind !== "sasl") return this.saslFailure("malformed-request", "no exchange in progress");
+    const data = this.decode(el);
+    if (!data) return this.saslFailure("incorrect-encoding");
+    this.runSasl(this.phase.exchange, data, 0);
+  }
+
+  private runSasl(exchange: SaslExchange, data: Buffer, wait: number): void {
+    this.backlog = [];
+    const step = wait > 0
+      ? new Promise<void>((r) => setTimeout(r, wait).unref()).then(() => exchange.step(data))
+      : exchange.step(data);
+    step.then(
+      (result) => this.onSaslStep(result),
+      (err) => {
+        this.log.error("SASL mechanism failed", { err });
+        this.onSaslStep({ kind: "failure", condition: "temporary-auth-failure" });
+      },
+    ).finally(() => this.drainBacklog());
+  }
+
+  private onSaslStep(result: SaslStep): void {
+    if (this.phase.kind !== "sasl") return;
+    const mechanism = this.phase.mechanism;
+    switch (result.kind) {
+      case "challenge":
+        this.send(xml("challenge", { xmlns: NS_SASL }, result.data.toString("base64")));
+        return;
+      case "success": {
+        this.core.throttle.success(this.transport.ip, `${this.hostName}/${result.username}`);
+        this.username = result.username;
+        this.phase = { kind: "authenticated", username: result.username };
+        this.send(xml("success", { xmlns: NS_SASL }, result.data?.length ? result.data.toString("base64") : null));
+        this.log.info("authenticated", { user: `${result.username}@${this.hostName}`, mechanism });
+        this.core.hooks.fire("auth:success", { jid: Jid.ofPrepared(result.username, this.hostName), ip: this.transport.ip, mechanism });
+        this.restart();
+        return;
+      }
+      case "failure": {
+        const account = result.username ? `${this.hostName}/${result.username}` : undefined;
+        this.core.throttle.failure(this.transport.ip, account);
+        this.core.hooks.fire("auth:failure", { username: result.username ?? "", host: this.hostName, ip: this.transport.ip, mechanism });
+        this.log.info("authentication failed", { user: result.username, mechanism, condition: result.condition });
+        // Throttled: the answer to a failed attempt is delayed as the throttle says (RFC 6120 §6.4.5).
+        const delay = this.core.throttle.delayFor(this.transport.ip, account);
+        this.phase = { kind: "negotiating" };
+        if (delay > 0) {
+          this.backlog ??= [];
+          setTimeout(() => { this.saslFailure(result.condition, result.text); this.drainBacklog(); }, delay).unref();
+        } else {
+          this.saslFailure(result.condition, result.text);
+        }
+      }
+    }
+  }
+
+  private saslFailure(condition: string, text?: string): void {
+    if (this.phase.kind === "closed") return;
+    if (this.phase.kind === "sasl") this.phase = { kind: "negotiating" };
+    this.send(xml("failure", { xmlns: NS_SASL }, xml(condition), text ? xml("text", { "xml:lang": "en" }, text) : null));
+    if (++this.saslAttempts >= MAX_SASL_ATTEMPTS) this.close("policy-violation", "too many failed authentication attempts");
+  }
+
+  private drainBacklog(): void {
+    const pending = this.backlog;
+    this.backlog = null;
+    if (!pending) return;
+    for (let i = 0; i < pending.length; i++) {
+      const busy = this.backlog as Array<[Element, string]> | null;
+      if (busy) {
+        // Another asynchronous step began: keep the rest for after it.
+        busy.push(...pending.slice(i));
+        return;
+      }
+      this.onElement(pending[i]![0], pending[i]![1]);
+    }
+  }
+
+  // ---- resource binding (RFC 6120 §7) ----
+
+  private beforeBind(el: Element, ns: string): void {
+    if (ns === NS_CLIENT && el.name === "iq") {
+      const payload = el.getChildElements()[0];
+      if (el.attrs.type === "set" && payload?.name === "bind" && payload.attrs.xmlns === NS_BIND) return this.bind(el, payload);
+      if (el.attrs.type === "set" && payload?.name === "session" && payload.attrs.xmlns === NS_SESSION) {
+        return this.send(xml("iq", { type: "result", id: el.attrs.id }));
+      }
+      const reply = errorReply(el, new StanzaError("not-authorized", "bind a resource first"));
+      if (reply) this.send(reply);
+      return;
+    }
+    const handler = this.core.modules.nonza(ns, el.name);
+    if (handler) return handler(this, el);
+    if (ns === NS_CLIENT) return this.close("not-authorized", "bind a resource first");
+    this.close("unsupported-stanza-type");
+  }
+
+  private bind(iq: Element, payload: Element): void {
+    if (this.phase.kind !== "authenticated") return;
+    const replyError = (e: StanzaError) => { const r = errorReply(iq, e); if (r) this.send(r); };
+    const requested = payload.getChildText("resource");
+    let resource: string;
+    if (requested) {
+      const r = prepResource(requested);
+      if (!r.ok) return replyError(new StanzaError("bad-request", r.error));
+      resource = r.value;
+    } else {
+      resource = `palaver-${randomId()}`;
+    }
+    const bare = Jid.ofPrepared(this.phase.username, this.hostName) as BareJid;
+    const existing = this.core.sessions.resources(bare.full);
+    const full = bare.withResource(resource);
+    if (existing.length >= MAX_RESOURCES_PER_ACCOUNT && !this.core.sessions.get(full.full)) {
+      return replyError(new StanzaError("resource-constraint", "too many resources"));
+    }
+    const session = new ClientSessionImpl(this, full, bare);
+    this.phase = { kind: "bound", session };
+    // RFC 6120 §7.7.2.2: the new session wins; the old one is told why it ends.
+    const displaced = this.core.sessions.add(session);
+    if (displaced) displaced.close("conflict", "replaced by a new connection");
+    this.send(xml("iq", { type: "result", id: iq.attrs.id }, xml("bind", { xmlns: NS_BIND }, xml("jid", null, full.full))));
+    this.log.info("resource bound", { jid: full.full });
+    this.core.hooks.fire("session:bound", { session });
+  }
+
+  // ---- stanzas (RFC 6120 §8) ----
+
+  private afterBind(session: ClientSessionImpl, el: Element, ns: string): void {
+    if (ns !== NS_CLIENT) {
+      const handler = this.core.modules.nonza(ns, el.name);
+      if (handler) return handler(this, el);
+      return this.close("unsupported-stanza-type", `<${el.name}/> in ${ns || "no namespace"}`);
+    }
+    const kind = el.name;
+    if (kind !== "message" && kind !== "presence" && kind !== "iq") {
+      return this.close("unsupported-stanza-type", `<${kind}/> is not a stanza`);
+    }
+    // RFC 6120 §8.1.2.1: the server stamps `from`; a client may only give its own address.
+    const claimed = el.attrs.from;
+    if (claimed !== undefined && claimed !== session.jid.full && claimed !== session.bare.full) {
+      const parsed = parseJid(claimed);
+      if (!parsed.ok || (parsed.jid.full !== session.jid.full && parsed.jid.full !== session.bare.full)) {
+        return this.close("invalid-from", "the from address is not this session's");
+      }
+    }
+    if (el.attrs.xmlns === NS_CLIENT) delete el.attrs.xmlns;
+    el.attrs.from = session.jid.full;
+    let to: Jid = session.bare;
+    if (el.attrs.to !== undefined) {
+      const parsed = parseJid(el.attrs.to);
+      if (!parsed.ok) {
+        const reply = errorReply(el, new StanzaError("jid-malformed", parsed.error));
+        if (reply) { delete reply.attrs.from; session.send(reply); }
+        return;
+      }
+      to = parsed.jid;
+    }
+    if (kind === "iq" && !this.validIq(el)) return;
+    this.core.router.route(session, el, session.jid, to);
+  }
+
+  /** RFC 6120 §8.2.3: an IQ needs an id and a type; get and set carry exactly one payload. */
+  private validIq(el: Element): boolean {
+    const type = el.attrs.type;
+    const ok = el.attrs.id !== undefined &&
+      (type === "result" || type === "error" || ((type === "get" || type === "set") && el.getChildElements().length === 1));
+    if (!ok) {
+      const reply = errorReply(el, new StanzaError("bad-request", "an IQ needs an id, a type and (get/set) one payload"));
+      if (reply) { reply.attrs.from = el.attrs.to; this.send(reply); }
+    }
+    return ok;
+  }
+
+  // ---- ending ----
+
+  private onStreamClose(): void {
+    if (this.phase.kind === "closed") return;
+    this.transport.write(this.framing.close());
+    this.finish("stream closed by client");
+    this.transport.end();
+  }
+
+  /** Close the stream, with a stream error when a condition is given (RFC 6120 §4.9.1.1). */
+  close(error?: StreamErrorCondition, text?: string): void {
+    if (this.phase.kind === "closed") return;
+    if (error) {
+      this.sendHeader(this.hostName || this.core.server.hosts[0]!);
+      const el = streamErrorElement(error, text);
+      el.attrs["xmlns:stream"] = NS_STREAMS;
+      this.transport.write(el.toString());
+      this.log.info("stream error", { condition: error, text });
+    }
+    this.transport.write(this.framing.close());
+    this.finish(error ? `stream error: ${error}` : "closed by server");
+    this.transport.end();
+  }
+
+  /** Check negotiation and idle timeouts (called by the server's sweeper). */
+  checkTimeouts(now: number): void {
+    const limits = this.core.config.limits;
+    if (this.phase.kind !== "bound") {
+      if (now - this.connectedAt > limits.negotiationTimeout * 1000) this.close("connection-timeout", "negotiation took too long");
+    } else if (now - this.lastActivity > limits.idleTimeout * 1000) {
+      this.close("connection-timeout", "idle for too long");
+    }
+  }
+
+  private onTransportClosed(reason: string): void {
+    this.finish(reason);
+  }
+
+  private finish(reason: string): void {
+    const phase = this.phase;
+    if (phase.kind === "closed") return;
+    this.phase = { kind: "closed" };
+    this.backlog = null;
+    this.core.streamEnded(this);
+    if (phase.kind === "bound") {
+      this.core.sessions.remove(phase.session);
+      this.log.info("session ended", { jid: phase.session.jid.full, reason });
+      this.core.hooks.fire("session:closed", { session: phase.session, reason });
+    }
+  }
+}
+
+/** The session object modules see once a resource is bound. */
+class ClientSessionImpl implements ClientSession {
+  readonly kind = "c2s" as const;
+  readonly host: string;
+  presence: Element | null = null;
+  priority = 0;
+  readonly data = new Map<string, unknown>();
+  readonly log: Logger;
+
+  constructor(private readonly stream: C2sStream, readonly jid: FullJid, readonly bare: BareJid) {
+    this.host = jid.domain;
+    this.log = stream.log;
+  }
+
+  get id(): string { return this.stream.id; }
+  get ip(): string { return this.stream.ip; }
+  get secure(): boolean { return this.stream.secure; }
+
+  send(stanza: Element): void {
+    this.stream.outgoing(this, stanza);
+    this.stream.writeRaw(stanza.toString());
+  }
+
+  close(error?: StreamErrorCondition, text?: string): void {
+    this.stream.close(error, text);
+  }
+}

@@ -1,0 +1,83 @@
+import type { Element } from "ltx";
+import { xml } from "@xmpp/xml";
+import { z } from "zod";
+import { defineModule, type DiscoItem, type Identity } from "../../src/modules.js";
+import { StanzaError } from "../../src/xml/stanza-error.js";
+
+const NS_INFO = "http://jabber.org/protocol/disco#info";
+const NS_ITEMS = "http://jabber.org/protocol/disco#items";
+const NS_DATA = "jabber:x:data";
+const NS_SERVERINFO = "http://jabber.org/network/serverinfo";
+
+const CONTACT_KINDS = ["abuse", "admin", "feedback", "sales", "security", "status", "support"] as const;
+
+/** XEP-0157 contact addresses as an XEP-0128 extension form (FORM_TYPE serverinfo). */
+export function serverInfoForm(contacts: Partial<Record<(typeof CONTACT_KINDS)[number], string[]>>): Element | null {
+  const fields = CONTACT_KINDS.filter((k) => (contacts[k]?.length ?? 0) > 0);
+  if (fields.length === 0) return null;
+  return xml("x", { xmlns: NS_DATA, type: "result" },
+    xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", null, NS_SERVERINFO)),
+    fields.map((k) => xml("field", { var: `${k}-addresses`, type: "list-multi" }, contacts[k]!.map((a) => xml("value", null, a)))),
+  );
+}
+
+export function infoQuery(identities: Identity[], features: string[], extensions: Element[], node?: string): Element {
+  return xml("query", { xmlns: NS_INFO, node },
+    identities.map((i) => xml("identity", { category: i.category, type: i.type, name: i.name })),
+    features.map((f) => xml("feature", { var: f })),
+    extensions,
+  );
+}
+
+/**
+ * XEP-0030 Service Discovery: the server's identity and features as the enabled modules declare them,
+ * its items, and account-level info for a user's own bare JID (§3.1), with XEP-0128 extended info.
+ */
+export default defineModule({
+  id: "disco",
+  xeps: [
+    { xep: 30, version: "2.5.0", status: "complete" },
+    { xep: 128, version: "1.0.1", status: "complete", note: "XEP-0157 contact addresses when configured" },
+    { xep: 157, version: "1.1.1", status: "complete" },
+  ],
+  config: z.strictObject({
+    /** XEP-0157 contact addresses (xmpp: or mailto: or https: URIs) published in the server's disco#info. */
+    contactAddresses: z.strictObject(Object.fromEntries(CONTACT_KINDS.map((k) => [k, z.array(z.string()).optional()])) as Record<(typeof CONTACT_KINDS)[number], z.ZodOptional<z.ZodArray<z.ZodString>>>).default({}),
+    /** Extra items listed in the server's disco#items (e.g. an external component). */
+    items: z.array(z.strictObject({ jid: z.string(), name: z.string().optional() })).default([]),
+  }),
+  disco: {
+    identities: [{ category: "server", type: "im", name: "Palaver" }],
+    features: [NS_INFO, NS_ITEMS],
+    accountFeatures: [NS_INFO, NS_ITEMS],
+  },
+  setup(api) {
+    const contactForm = serverInfoForm(api.config.contactAddresses);
+
+    api.iq("get", NS_INFO, "query", ({ payload, host }) => {
+      if (payload.attrs.node) return new StanzaError("item-not-found");
+      const info = api.discoInfo(host);
+      return infoQuery(info.identities, [...info.features], contactForm ? [...info.extensions, contactForm] : info.extensions);
+    }, { to: "host" });
+
+    api.iq("get", NS_ITEMS, "query", ({ payload, host }) => {
+      if (payload.attrs.node) return new StanzaError("item-not-found");
+      const items: DiscoItem[] = [...api.discoItems(host), ...api.config.items];
+      return xml("query", { xmlns: NS_ITEMS }, items.map((i) => xml("item", { jid: i.jid, name: i.name, node: i.node })));
+    }, { to: "host" });
+
+    // Account-level disco (§3.1): the account answers for itself. Other entities learn nothing about
+    // whether an account exists (contacts with a subscription are the IM layer's addition).
+    api.iq("get", NS_INFO, "query", ({ payload, from, to }) => {
+      if (from.bare !== to.bare) return new StanzaError("service-unavailable");
+      if (payload.attrs.node) return new StanzaError("item-not-found");
+      return infoQuery([{ category: "account", type: "registered" }], api.accountDiscoFeatures(), []);
+    }, { to: "bare" });
+
+    api.iq("get", NS_ITEMS, "query", ({ payload, from, to }) => {
+      if (from.bare !== to.bare) return new StanzaError("service-unavailable");
+      if (payload.attrs.node) return new StanzaError("item-not-found");
+      return xml("query", { xmlns: NS_ITEMS });
+    }, { to: "bare" });
+  },
+});

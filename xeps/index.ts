@@ -1,0 +1,12 @@
+/**
+ * Every module Palaver ships. The config enables them by id under `modules:`; the core knows none of them.
+ */
+import type { ModuleDef } from "../src/modules.js";
+import disco from "./0030-disco/index.js";
+import last from "./0012-last/index.js";
+import register from "./0077-register/index.js";
+import version from "./0092-version/index.js";
+import ping from "./0199-ping/index.js";
+import time from "./0202-time/index.js";
+
+export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time];
