@@ -2,7 +2,6 @@
  * XMPP addresses (RFC 7622): parsed and prepared once, then compared as plain strings.
  * A BareJid and a FullJid are distinct types so code cannot confuse an account with one of its sessions.
  */
-import { parse as splitJid } from "@xmpp/jid";
 import { domainToASCII, domainToUnicode } from "node:url";
 import { opaqueString, usernameCaseMapped } from "./precis.js";
 
@@ -81,19 +80,22 @@ export function parseJid(s: string): JidResult {
   const hit = cache.get(s);
   if (hit) return { ok: true, jid: hit };
   if (s.length === 0) return { ok: false, error: "empty address" };
-  const raw = splitJid(s);
-  const hasAt = s.indexOf("@") !== -1 && (s.indexOf("/") === -1 || s.indexOf("@") < s.indexOf("/"));
+  // RFC 7622 §3.1: the resource starts at the first "/", the localpart ends at the first "@" before it.
+  // (No XEP-0106 escaping here: a forbidden character in a localpart is an error, not something to encode.)
+  const slash = s.indexOf("/");
+  const head = slash === -1 ? s : s.slice(0, slash);
+  const at = head.indexOf("@");
   let local = "";
-  if (hasAt) {
-    const l = prepLocal(raw.local ?? "");
+  if (at !== -1) {
+    const l = prepLocal(head.slice(0, at));
     if (!l.ok) return { ok: false, error: l.error };
     local = l.value;
   }
-  const d = prepDomain(raw.domain ?? "");
+  const d = prepDomain(head.slice(at + 1));
   if (!d.ok) return { ok: false, error: d.error };
   let resource = "";
-  if (s.indexOf("/") !== -1) {
-    const r = prepResource(raw.resource ?? "");
+  if (slash !== -1) {
+    const r = prepResource(s.slice(slash + 1));
     if (!r.ok) return { ok: false, error: r.error };
     resource = r.value;
   }

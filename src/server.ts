@@ -206,15 +206,11 @@ export class Server {
 
   /** Re-read certificate files (SIGHUP); a failure keeps the certificates in use. */
   reloadCertificates(): boolean {
-    const r = this.certificates.reload();
-    if (!r.ok) {
-      this.log.error("certificate reload failed; keeping the current certificates", { errors: r.errors });
-      return false;
-    }
+    // The store logs success and failure itself.
+    if (!this.certificates.reload().ok) return false;
     for (const { server, kind } of this.netServers) {
       if (kind === "c2s-tls") (server as tls.Server).setSecureContext(tlsServerOptions(this.certificates, [ALPN_XMPP_CLIENT]));
     }
-    this.log.info("certificates reloaded");
     return true;
   }
 
