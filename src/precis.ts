@@ -132,7 +132,8 @@ function bidiClass(ch: string): Bidi {
   if (/^[\p{Mn}\p{Me}]$/u.test(ch)) return "NSM";
   if (ARABIC_NUMBER.test(ch)) return "AN";
   if (EUROPEAN_NUMBER.test(ch)) return "EN";
-  if (RTL_SCRIPT.test(ch)) return /^[\p{L}\p{N}\p{Mc}]$/u.test(ch) ? "R" : "N";
+  // Letters, digits and most punctuation of these scripts (HEBREW PUNCTUATION GERESH, ARABIC FULL STOP) are R/AL.
+  if (RTL_SCRIPT.test(ch)) return "R";
   return NEUTRAL.test(ch) ? "N" : "L";
 }
 
@@ -158,6 +159,9 @@ function bidiViolation(s: string): string | null {
 const WIDE_OR_NARROW = /[\u3000\uff01-\uffee]/gu;
 const widthMap = (s: string) => s.replace(WIDE_OR_NARROW, (ch) => ch.normalize("NFKC"));
 
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+const PRINTABLE_ASCII_OR_SPACE = /^[\x20-\x7e]+$/;
+
 /**
  * RFC 8264 §7: mappings are not always idempotent, so apply them until the result is stable, giving up after
  * three further applications.
@@ -178,6 +182,8 @@ function applyUntilStable(input: string, rules: (s: string) => string): string |
  * must not be empty.
  */
 export function usernameCaseMapped(input: string): Prepared {
+  // Fast path: printable ASCII is all PVALID (ASCII7), has no width or NFC change and no right-to-left text.
+  if (PRINTABLE_ASCII.test(input)) return ok(input.toLowerCase());
   const prepared = widthMap(input);
   const before = classViolation(prepared, false);
   if (before) return fail(before);
@@ -196,6 +202,7 @@ const NON_ASCII_SPACE = /[\p{Zs}]/gu;
  * non-empty rule (§4.1).
  */
 export function opaqueString(input: string): Prepared {
+  if (PRINTABLE_ASCII_OR_SPACE.test(input)) return ok(input); // nothing to map, all PVALID or FREE_PVAL
   const before = classViolation(input, true);
   if (before) return fail(before);
   const s = applyUntilStable(input, (x) => x.replace(NON_ASCII_SPACE, " ").normalize("NFC"));
