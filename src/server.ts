@@ -124,7 +124,7 @@ export class Server {
     let instance: Server | null = null;
     const core: CoreContext = {
       config, log, hooks, server, sessions, router, storage, throttle, modules,
-      sasl: mechanisms(),
+      sasl: mechanisms({ decoyIterations: config.auth.scramIterations }),
       streamEnded: (stream) => instance?.streamEnded(stream),
     };
     const undoDelivery = installDelivery({ hooks, sessions, router, accounts: storage.accounts });

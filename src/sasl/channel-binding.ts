@@ -1,5 +1,6 @@
 /**
- * TLS channel binding for SCRAM-*-PLUS: tls-exporter (RFC 9266) and tls-server-end-point (RFC 5929 §4), and
+ * TLS channel binding for SCRAM-*-PLUS: tls-exporter (RFC 9266), tls-unique (RFC 5929 §3, TLS 1.2 only) and
+ * tls-server-end-point (RFC 5929 §4), and
  * their announcement as a stream feature (XEP-0440).
  */
 import { createHash } from "node:crypto";
@@ -55,6 +56,13 @@ export function channelBindingFor(socket: TLSSocket): ChannelBinding {
     } catch {
       // The socket closed or the handshake has not finished: there is nothing to bind to.
     }
+  }
+  if (protocol === "TLSv1.2") {
+    // RFC 5929 §3.1: the first Finished message of the latest handshake: the client's in a full handshake,
+    // the server's in an abbreviated (resumed) one. Undefined for TLS 1.3 (RFC 9266 §3), so never offered
+    // there. Clients that know only tls-unique (slixmpp 1.8, older Gajim) get channel binding on TLS 1.2.
+    const first = socket.isSessionReused() ? socket.getFinished() : socket.getPeerFinished();
+    if (first && first.length > 0) values.set("tls-unique", first);
   }
   const certificate = socket.getCertificate();
   if (certificate && "raw" in certificate && Buffer.isBuffer(certificate.raw)) {

@@ -77,7 +77,7 @@ class PlainExchange implements SaslExchange {
     const keys = real ??
       decoyKeys("SHA-256", username, this.options.decoyIterations ?? DEFAULT_DECOY_ITERATIONS, this.options.decoySecret);
     const matches = await checkPassword("SHA-256", password, keys);
-    if (!matches || real === null) return failure("not-authorized", "invalid credentials", username);
+    if (!matches || real === null) return { ...failure("not-authorized", "invalid credentials", username), wrongPassword: true };
 
     // RFC 4616 §2 and RFC 6120 §6.3.8: an authzid is accepted only when it names the account itself.
     if (authzid !== "") {

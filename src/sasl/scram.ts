@@ -286,7 +286,7 @@ class ScramExchange implements SaslExchange {
     const clientKey = Buffer.alloc(proof.length);
     for (let i = 0; i < proof.length; i++) clientKey[i] = proof[i]! ^ clientSignature[i]!;
     const proofMatches = timingSafeEqual(h(this.hash, clientKey), p.keys.storedKey);
-    if (!proofMatches || !p.known) return failure("not-authorized", "invalid credentials", username);
+    if (!proofMatches || !p.known) return { ...failure("not-authorized", "invalid credentials", username), wrongPassword: true };
 
     // §5 / RFC 6120 §6.3.8: an authzid is accepted only when it names the account itself.
     if (p.authzid !== "" && !this.isOwnJid(p.authzid, username)) {

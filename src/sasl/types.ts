@@ -10,8 +10,8 @@ export type SaslFailureCondition =
   | "invalid-authzid" | "invalid-mechanism" | "malformed-request" | "mechanism-too-weak" | "not-authorized"
   | "temporary-auth-failure";
 
-/** Channel binding types Palaver supports (RFC 9266, RFC 5929 §4), advertised per XEP-0440. */
-export type ChannelBindingType = "tls-exporter" | "tls-server-end-point";
+/** Channel binding types Palaver supports (RFC 9266, RFC 5929 §3 and §4), advertised per XEP-0440. */
+export type ChannelBindingType = "tls-exporter" | "tls-unique" | "tls-server-end-point";
 
 /** The TLS connection's channel binding data, or null when the stream is not encrypted. */
 export interface ChannelBinding {
@@ -33,8 +33,12 @@ export type SaslStep =
   | { kind: "challenge"; data: Buffer }
   /** `username` is the prepared localpart that authenticated; `data` the additional data with success. */
   | { kind: "success"; username: string; data?: Buffer }
-  /** `username` when known, so failures can be throttled per account. */
-  | { kind: "failure"; condition: SaslFailureCondition; text?: string; username?: string };
+  /**
+   * `username` when known, so failures can be throttled per account. `wrongPassword` is set only when a
+   * password (or SCRAM proof) was checked and did not match: only those are guesses that login throttling
+   * counts, not protocol mismatches such as an unsupported channel binding type.
+   */
+  | { kind: "failure"; condition: SaslFailureCondition; text?: string; username?: string; wrongPassword?: true };
 
 export interface SaslExchange {
   step(input: Buffer): Promise<SaslStep>;

@@ -12,6 +12,7 @@ import type { IqResult, StreamContext } from "../modules.js";
 import type { ClientSession } from "../session/types.js";
 import type { SaslContext, SaslExchange, SaslStep } from "../sasl/types.js";
 import { channelBindingFeature } from "../sasl/channel-binding.js";
+import { accountKey } from "../sasl/throttle.js";
 import { StreamParser } from "../xml/parser.js";
 import { errorReply, StanzaError } from "../xml/stanza-error.js";
 import type { Transport } from "../transport/types.js";
@@ -353,7 +354,7 @@ export class C2sStream implements StreamContext {
         this.send(xml("challenge", { xmlns: NS_SASL }, result.data.toString("base64")));
         return;
       case "success": {
-        this.core.throttle.success(this.transport.ip, `${this.hostName}/${result.username}`);
+        this.core.throttle.success(this.transport.ip, accountKey(this.hostName, result.username));
         this.username = result.username;
         this.phase = { kind: "authenticated", username: result.username };
         this.send(xml("success", { xmlns: NS_SASL }, result.data?.length ? result.data.toString("base64") : null));
@@ -363,8 +364,8 @@ export class C2sStream implements StreamContext {
         return;
       }
       case "failure": {
-        const account = result.username ? `${this.hostName}/${result.username}` : undefined;
-        this.core.throttle.failure(this.transport.ip, account);
+        const account = result.username ? accountKey(this.hostName, result.username) : undefined;
+        if (result.wrongPassword) this.core.throttle.failure(this.transport.ip, account);
         this.core.hooks.fire("auth:failure", { username: result.username ?? "", host: this.hostName, ip: this.transport.ip, mechanism });
         this.log.info("authentication failed", { user: result.username, mechanism, condition: result.condition });
         // Throttled: the answer to a failed attempt is delayed as the throttle says (RFC 6120 §6.4.5).

@@ -43,12 +43,14 @@ test("TLS 1.3: server and client compute the same tls-exporter and tls-server-en
   }
 });
 
-test("TLS 1.2: only tls-server-end-point is offered", async (t) => {
-  const { serverSocket, close } = await tlsPair("TLSv1.2");
+test("TLS 1.2: tls-unique (the client's Finished, RFC 5929 §3.1) and tls-server-end-point; no tls-exporter", async (t) => {
+  const { client, serverSocket, close } = await tlsPair("TLSv1.2");
   try {
     const cb = channelBindingFor(serverSocket);
-    t.deepEqual([...cb.types], ["tls-server-end-point"]);
+    t.deepEqual([...cb.types].sort(), ["tls-server-end-point", "tls-unique"]);
     t.is(cb.data("tls-exporter"), null);
+    // A full handshake: the first Finished is the client's, which the client itself knows as getFinished().
+    t.deepEqual(cb.data("tls-unique"), client.getFinished());
     t.deepEqual(cb.data("tls-server-end-point"), createHash("sha256").update(cert.der).digest());
   } finally {
     close();

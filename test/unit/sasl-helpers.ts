@@ -6,7 +6,7 @@ import { createHash, createHmac, generateKeyPairSync, pbkdf2Sync } from "node:cr
 import forge from "node-forge";
 import { deriveCredentials } from "../../src/sasl/credentials.js";
 import type { SaslExchange, SaslStep } from "../../src/sasl/types.js";
-import type { ChannelBinding, SaslContext } from "../../src/sasl/types.js";
+import type { ChannelBinding, ChannelBindingType, SaslContext } from "../../src/sasl/types.js";
 import type { StoredCredentials } from "../../src/storage/types.js";
 
 export const HOST = "example.com";
@@ -36,8 +36,8 @@ export async function credentials(password: string, iterations = 4096): Promise<
 }
 
 /** A fixed channel binding, as a TLS stream would offer it. */
-export function fixedBinding(values: Partial<Record<"tls-exporter" | "tls-server-end-point", Buffer>>): ChannelBinding {
-  const types = Object.keys(values) as ("tls-exporter" | "tls-server-end-point")[];
+export function fixedBinding(values: Partial<Record<ChannelBindingType, Buffer>>): ChannelBinding {
+  const types = Object.keys(values) as ChannelBindingType[];
   return { types, data: (t) => values[t] ?? null };
 }
 
