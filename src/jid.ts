@@ -2,6 +2,7 @@
  * XMPP addresses (RFC 7622): parsed and prepared once, then compared as plain strings.
  * A BareJid and a FullJid are distinct types so code cannot confuse an account with one of its sessions.
  */
+import { isIPv6 } from "node:net";
 import { domainToASCII, domainToUnicode } from "node:url";
 import { opaqueString, usernameCaseMapped } from "./precis.js";
 
@@ -55,9 +56,18 @@ export function prepLocal(local: string): { ok: true; value: string } | { ok: fa
 export function prepDomain(domain: string): { ok: true; value: string } | { ok: false; error: string } {
   let d = domain.endsWith(".") ? domain.slice(0, -1) : domain;
   if (d.length === 0) return { ok: false, error: "domainpart: empty" };
-  if (d.startsWith("[") && d.endsWith("]")) return { ok: true, value: d.toLowerCase() };
+  // RFC 7622 §3.2: an IPv6 literal in brackets (RFC 3986 IP-literal), an IPv4 address, or a domain name.
+  if (d.startsWith("[") && d.endsWith("]")) {
+    return isIPv6(d.slice(1, -1)) ? { ok: true, value: d.toLowerCase() } : { ok: false, error: "domainpart: invalid IP literal" };
+  }
   const ascii = domainToASCII(d);
   if (ascii === "" || /[^a-z0-9.\-_]/.test(ascii)) return { ok: false, error: "domainpart: not a valid domain name" };
+  // RFC 5890/1035 label rules: no empty label, at most 63 octets, no hyphen at either end.
+  for (const label of ascii.split(".")) {
+    if (label.length === 0 || label.length > 63 || label.startsWith("-") || label.endsWith("-")) {
+      return { ok: false, error: "domainpart: not a valid domain name" };
+    }
+  }
   d = domainToUnicode(ascii);
   if (byteLength(d) > MAX_PART_BYTES) return { ok: false, error: "domainpart too long" };
   return { ok: true, value: d };

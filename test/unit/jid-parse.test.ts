@@ -62,3 +62,11 @@ test("parts longer than 1023 bytes are refused (RFC 7622 §3.2-3.4)", (t) => {
   t.false(parseJid(`${"\u00e9".repeat(512)}@example.com`).ok, "bytes, not characters");
   t.false(parseJid(`juliet@example.com/${"r".repeat(1024)}`).ok);
 });
+
+test("domainparts: IP literals must be IPv6 addresses; labels follow RFC 1035 (non-empty, 63 octets, no edge hyphen)", (t) => {
+  t.true(parseJid("a@[::1]").ok);
+  t.true(parseJid("a@127.0.0.1").ok);
+  for (const bad of ["juliet@[nonsense]", "a@example..com", "a@-x.com", "a@x-.com", `a@${"x".repeat(64)}.com`]) {
+    t.false(parseJid(bad).ok, bad);
+  }
+});
