@@ -42,6 +42,27 @@ export class RawClient {
     socket.on("data", (d) => this.parser.write(d));
   }
 
+  /** The TLS socket once encrypted (for channel binding data). */
+  get tlsSocket(): tls.TLSSocket | null {
+    return this.socket instanceof tls.TLSSocket ? this.socket : null;
+  }
+
+  /** Negotiate STARTTLS (the features must have been read) and restart the stream; returns the new features. */
+  async starttls(): Promise<Element> {
+    this.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    const proceed = await this.next();
+    if (proceed?.name !== "proceed") throw new Error(`STARTTLS refused: ${proceed?.toString()}`);
+    const plain = this.socket;
+    plain.removeAllListeners("data");
+    const secure = tls.connect({ socket: plain, servername: "localhost", rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => { secure.once("secureConnect", resolve); secure.once("error", reject); });
+    secure.on("error", () => {});
+    this.socket = secure;
+    this.resetParser();
+    this.listen(secure);
+    return this.open();
+  }
+
   resetParser(): void {
     this.parser = new StreamParser({
       streamOpen: (_n, attrs) => { this.header = attrs; },
