@@ -74,7 +74,13 @@ export class C2sStream implements StreamContext {
     transport.attach({
       data: (chunk) => {
         this.lastActivity = Date.now();
-        this.parser.write(chunk);
+        try {
+          this.parser.write(chunk);
+        } catch (err) {
+          // A bug reached by one client's input ends that client's stream, never the server.
+          this.log.error("unexpected error while processing input", { err });
+          this.close("internal-server-error");
+        }
       },
       closed: (reason) => this.onTransportClosed(reason),
     });
