@@ -55,6 +55,8 @@ export class C2sStream implements StreamContext {
   private parser!: StreamParser;
   private phase: Phase = { kind: "await-header" };
   private headerSent = false;
+  /** The id in our stream header; new at every restart (RFC 6120 §4.3.3). `id` names the connection. */
+  private streamId = randomId();
   private hostName = "";
   private username: string | null = null;
   private saslAttempts = 0;
@@ -151,12 +153,13 @@ export class C2sStream implements StreamContext {
   private sendHeader(from: string): void {
     if (this.headerSent) return;
     this.headerSent = true;
-    this.transport.write(this.framing.open({ id: this.id, from, version: "1.0", "xml:lang": "en" }));
+    this.transport.write(this.framing.open({ id: this.streamId, from, version: "1.0", "xml:lang": "en" }));
   }
 
   /** After STARTTLS and SASL success the stream restarts (RFC 6120 §4.3.3): new parser, new header. */
   private restart(): void {
     this.headerSent = false;
+    this.streamId = randomId();
     this.newParser();
   }
 
