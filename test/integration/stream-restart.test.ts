@@ -34,7 +34,6 @@ function readUntil(socket: net.Socket, marker: string): Promise<string> {
 
 const streamId = (text: string) => /<stream:stream\b[^>]*\sid=['"]([^'"]+)['"]/.exec(text)?.[1];
 
-// Server bug: src/stream/c2s-stream.ts sends `this.id` (fixed for the connection's life) in every response header.
 test("after STARTTLS the response stream header carries a new stream id", async (t) => {
   const raw = net.connect({ port: srv.ports.starttls, host: "127.0.0.1" });
   t.teardown(() => raw.destroy());
