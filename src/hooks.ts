@@ -37,6 +37,13 @@ export interface HookMap {
   "route:remote": StanzaEvent;
   /** Every stanza written to a client session, after serialisation decisions (sm counting, carbons). */
   "stanza:out": { readonly session: Session; readonly stanza: Element };
+  /**
+   * A session sent its initial presence (RFC 6121 §4.2) and the IM core has broadcast it and sent probes:
+   * the moment to deliver what waited for the user (offline messages, stored subscription requests).
+   */
+  "presence:initial": { readonly session: ClientSession };
+  /** A roster item was added, changed or removed (after it is stored, before pushes). */
+  "roster:changed": { readonly owner: Jid; readonly contact: Jid; readonly removed: boolean };
   /** A session bound its resource / ended (clean or not). */
   "session:bound": { readonly session: ClientSession };
   "session:closed": { readonly session: ClientSession; readonly reason: string };

@@ -6,7 +6,7 @@ import type { Element } from "ltx";
 import type { HookBus } from "./hooks.js";
 import type { Logger } from "./log.js";
 import type {
-  AccountsApi, DiscoItem, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
+  AccountsApi, DiscoItem, RosterApi, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
 } from "./modules.js";
 import type { IqTable } from "./router.js";
 import type { StreamExtensions } from "./core-context.js";
@@ -18,6 +18,7 @@ export interface RegistryDeps {
   server: ServerInfo;
   sessions: SessionView;
   accounts: AccountsApi;
+  roster: RosterApi;
   storage: Storage;
   send(stanza: Element): void;
 }
@@ -168,6 +169,7 @@ export class ModuleRegistry implements IqTable, StreamExtensions {
       server: deps.server,
       sessions: deps.sessions,
       accounts: deps.accounts,
+      roster: deps.roster,
       iq: (type, ns, name, handler, opts) => {
         const target = opts?.to ?? "host";
         const key = iqKey(type, target, ns, name);

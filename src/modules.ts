@@ -107,6 +107,28 @@ export interface AccountsApi {
   list(domain?: string): Promise<Jid[]>;
 }
 
+/** RFC 6121 §2.1.2.5 subscription states (pending states are carried by `ask` and `approved`). */
+export type Subscription = "none" | "to" | "from" | "both";
+
+export interface RosterItemView {
+  readonly jid: string;
+  readonly name?: string;
+  readonly subscription: Subscription;
+  /** Outbound subscription request pending (RFC 6121 §2.1.2.2). */
+  readonly ask?: "subscribe";
+  /** Pre-approved inbound subscription (RFC 6121 §3.4). */
+  readonly approved?: boolean;
+  readonly groups: readonly string[];
+}
+
+/** Read access to rosters, for modules whose rules depend on subscriptions (blocking, disco, last, PEP, MAM). */
+export interface RosterApi {
+  items(owner: string): Promise<readonly RosterItemView[]>;
+  item(owner: string, contact: string): Promise<RosterItemView | undefined>;
+  /** Whether `contact` has a subscription to `owner`'s presence ("from" or "both" on owner's roster). */
+  isSubscriber(owner: string, contact: string): Promise<boolean>;
+}
+
 export interface ModuleApi<C> {
   readonly id: string;
   readonly config: Readonly<C>;
@@ -114,6 +136,7 @@ export interface ModuleApi<C> {
   readonly server: ServerInfo;
   readonly sessions: SessionView;
   readonly accounts: AccountsApi;
+  readonly roster: RosterApi;
   iq(type: "get" | "set", ns: string, name: string, handler: IqHandler, opts?: { to?: IqTarget }): void;
   hook<K extends keyof HookMap>(event: K, handler: Hook<HookMap[K]>, priority?: number): void;
   /** Handle a top-level element in namespace `ns` that is not a stanza (e.g. XEP-0198 <r/>). */

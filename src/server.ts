@@ -15,6 +15,7 @@ import type { ConfigSource } from "./config/source.js";
 import type { CoreContext, LoginThrottle } from "./core-context.js";
 import { HookBus } from "./hooks.js";
 import { installDelivery } from "./im/delivery.js";
+import { ROSTER_STORE, ROSTER_VERSION_STORE, RosterStore, rosterView } from "./im/roster-store.js";
 import { parseJid, type Jid } from "./jid.js";
 import { rootLogger, type Logger } from "./log.js";
 import { ModuleRegistry, type ModuleToLoad } from "./module-registry.js";
@@ -111,8 +112,9 @@ export class Server {
     const sessions = new SessionRegistry();
     const accounts = new Accounts(storage.accounts, hooks, server, config.auth.scramIterations);
     let router!: Router;
+    const rosters = new RosterStore(storage.map(ROSTER_STORE), storage.keyval(ROSTER_VERSION_STORE));
     const modules = new ModuleRegistry({
-      hooks, log, server, sessions, accounts, storage,
+      hooks, log, server, sessions, accounts, storage, roster: rosterView(rosters),
       send: (stanza) => routeGenerated(router, stanza, log),
     });
     router = new Router(hooks, server, modules, log);
