@@ -6,7 +6,7 @@ import type { Element } from "ltx";
 import type { HookBus } from "./hooks.js";
 import type { Logger } from "./log.js";
 import type {
-  AccountsApi, DiscoItem, RosterApi, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
+  AccountsApi, DiscoInfo, DiscoItem, RosterApi, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
 } from "./modules.js";
 import type { IqTable } from "./router.js";
 import type { StreamExtensions } from "./core-context.js";
@@ -31,6 +31,8 @@ export interface ModuleToLoad {
 
 interface Loaded {
   def: ModuleDef<any>;
+  /** The module's validated options (its disco declaration functions are given them). */
+  config: unknown;
   undo: Array<() => void | Promise<void>>;
 }
 
@@ -89,21 +91,31 @@ export class ModuleRegistry implements IqTable, StreamExtensions {
     return [...this.loaded.values()].map((l) => l.def);
   }
 
-  discoInfo(host: string): { identities: Identity[]; features: string[]; extensions: Element[] } {
+  discoInfo(host: string): DiscoInfo {
     const identities: Identity[] = [];
     const features = new Set<string>();
     const extensions: Element[] = [];
-    for (const { def } of this.loaded.values()) {
+    for (const { def, config } of this.loaded.values()) {
       identities.push(...(def.disco?.identities ?? []));
       for (const f of def.disco?.features ?? []) features.add(f);
-      if (def.disco?.extensions) extensions.push(...def.disco.extensions(host));
+      if (def.disco?.featuresFor) for (const f of def.disco.featuresFor(host, config)) features.add(f);
+      if (def.disco?.extensions) extensions.push(...def.disco.extensions(host, config));
     }
     return { identities, features: [...features].sort(), extensions };
   }
 
+  discoInfoNodes(host: string): string[] {
+    const nodes: string[] = [];
+    let info: DiscoInfo | undefined;
+    for (const { def, config } of this.loaded.values()) {
+      if (def.disco?.infoNodes) nodes.push(...def.disco.infoNodes(host, info ??= this.discoInfo(host), config));
+    }
+    return nodes;
+  }
+
   discoItems(host: string): DiscoItem[] {
     const items: DiscoItem[] = [];
-    for (const { def } of this.loaded.values()) if (def.disco?.items) items.push(...def.disco.items(host));
+    for (const { def, config } of this.loaded.values()) if (def.disco?.items) items.push(...def.disco.items(host, config));
     return items;
   }
 
@@ -119,8 +131,9 @@ export class ModuleRegistry implements IqTable, StreamExtensions {
 
   async load({ def, config }: ModuleToLoad): Promise<void> {
     if (this.loaded.has(def.id)) throw new ModuleLoadError(`module "${def.id}" is already loaded`);
-    const entry: Loaded = { def, undo: [] };
-    const api = this.apiFor(def, Object.freeze(config), entry);
+    const frozen = Object.freeze(config);
+    const entry: Loaded = { def, config: frozen, undo: [] };
+    const api = this.apiFor(def, frozen, entry);
     try {
       await def.setup(api);
     } catch (err) {
@@ -202,6 +215,7 @@ export class ModuleRegistry implements IqTable, StreamExtensions {
       archive: (name) => deps.storage.archive(storeName(name, "archive")),
       send: (stanza) => deps.send(stanza),
       discoInfo: (host) => this.discoInfo(host),
+      discoInfoNodes: (host) => this.discoInfoNodes(host),
       discoItems: (host) => this.discoItems(host),
       accountDiscoFeatures: () => this.accountDiscoFeatures(),
       onUnload: (fn) => { entry.undo.push(fn); },

@@ -22,17 +22,31 @@ export interface XepDeclaration {
 
 export interface Identity { category: string; type: string; name?: string }
 
-export interface DiscoDeclaration {
+/**
+ * What a module adds to service discovery. The functions get the host asked about and the module's own
+ * options, so what is declared can depend on configuration.
+ */
+export interface DiscoDeclaration<C = any> {
   /** Features of the server (disco#info to the domain). */
   features?: string[];
+  /** Server features that depend on the host or the module's options (added to `features`). */
+  featuresFor?: (host: string, config: C) => string[];
   /** Features of every account (disco#info to a bare JID, XEP-0030 §3.1 account level). */
   accountFeatures?: string[];
   identities?: Identity[];
   /** XEP-0128 extended information forms the server adds to its disco#info. */
-  extensions?: (host: string) => Element[];
+  extensions?: (host: string, config: C) => Element[];
   /** Items the server lists in its disco#items (services such as conference.<host>). */
-  items?: (host: string) => DiscoItem[];
+  items?: (host: string, config: C) => DiscoItem[];
+  /**
+   * Nodes at which the server's disco#info answers with its own identities, features and forms (XEP-0115
+   * §6.2: the caps node `node#ver`), given that information.
+   */
+  infoNodes?: (host: string, info: DiscoInfo, config: C) => string[];
 }
+
+/** The server's disco#info for one host, as all enabled modules declare it. */
+export interface DiscoInfo { identities: Identity[]; features: string[]; extensions: Element[] }
 
 export interface DiscoItem { jid: string; name?: string; node?: string }
 
@@ -152,7 +166,9 @@ export interface ModuleApi<C> {
   /** Route a stanza the server generates (its `from` must be a local address). */
   send(stanza: Element): void;
   /** Server disco#info as all modules declare it (for the disco module and entity capabilities). */
-  discoInfo(host: string): { identities: Identity[]; features: string[]; extensions: Element[] };
+  discoInfo(host: string): DiscoInfo;
+  /** Nodes at which the server's disco#info is also answered (see DiscoDeclaration.infoNodes). */
+  discoInfoNodes(host: string): string[];
   discoItems(host: string): DiscoItem[];
   accountDiscoFeatures(): string[];
   /** Run on unload (timers, intervals). */
@@ -167,7 +183,7 @@ export interface ModuleDef<C = Record<string, never>> {
   requires?: string[];
   /** Options with defaults; the module gets the parsed, frozen value. */
   config?: z.ZodType<C>;
-  disco?: DiscoDeclaration;
+  disco?: DiscoDeclaration<C>;
   storage?: Record<string, "keyval" | "map" | "archive">;
   setup(api: ModuleApi<C>): void | Promise<void>;
 }

@@ -50,14 +50,19 @@ export default defineModule({
     identities: [{ category: "server", type: "im", name: "Palaver" }],
     features: [NS_INFO, NS_ITEMS],
     accountFeatures: [NS_INFO, NS_ITEMS],
+    // Declared (not added by the handler) so that entity capabilities (XEP-0115) hash exactly what is answered.
+    extensions: (_host, config) => {
+      const form = serverInfoForm(config.contactAddresses);
+      return form ? [form] : [];
+    },
   },
   setup(api) {
-    const contactForm = serverInfoForm(api.config.contactAddresses);
-
     api.iq("get", NS_INFO, "query", ({ payload, host }) => {
-      if (payload.attrs.node) return new StanzaError("item-not-found");
+      // A node is answered only when a module declares it as the server's own info (XEP-0115 §6.2 caps node).
+      const node = payload.attrs.node;
+      if (node && !api.discoInfoNodes(host).includes(node)) return new StanzaError("item-not-found");
       const info = api.discoInfo(host);
-      return infoQuery(info.identities, [...info.features], contactForm ? [...info.extensions, contactForm] : info.extensions);
+      return infoQuery(info.identities, [...info.features], info.extensions, node);
     }, { to: "host" });
 
     api.iq("get", NS_ITEMS, "query", ({ payload, host }) => {
