@@ -1,0 +1,162 @@
+/**
+ * SQLite schema, as numbered migrations applied in order at open. The schema version is the database header's
+ * `PRAGMA user_version`; all pending migrations run in one IMMEDIATE transaction together with the version bump, so a
+ * database is either fully upgraded or untouched, and two processes opening it at once do not both migrate.
+ * Never edit a released migration: add the next number.
+ */
+import type Database from "better-sqlite3";
+
+export interface Migration {
+  /** 1, 2, 3, ... without gaps. */
+  version: number;
+  name: string;
+  /** SQL script (several statements), or a function for changes that need code. */
+  up: string | ((db: Database.Database) => void);
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "accounts, keyval, map, archive with full-text index",
+    up: `
+      CREATE TABLE accounts (
+        domain      TEXT NOT NULL,
+        username    TEXT NOT NULL,
+        credentials TEXT NOT NULL,             -- JSON StoredCredentials
+        created     INTEGER NOT NULL,          -- ms since the epoch
+        PRIMARY KEY (domain, username)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE keyval (
+        store TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        value TEXT NOT NULL,                   -- JSON
+        PRIMARY KEY (store, owner)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE map (
+        store TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        value TEXT NOT NULL,                   -- JSON
+        PRIMARY KEY (store, owner, key)
+      ) WITHOUT ROWID;
+
+      -- seq is the rowid: archive order (insertion order), and the key every page is read by.
+      -- Each index below ends, implicitly, with the rowid, so equal prefixes are in seq order and
+      -- "seq < ? ORDER BY seq DESC LIMIT n" is a seek plus n steps at any depth.
+      CREATE TABLE archive (
+        seq      INTEGER PRIMARY KEY,
+        store    TEXT NOT NULL,
+        owner    TEXT NOT NULL,
+        id       TEXT NOT NULL,
+        when_ms  INTEGER NOT NULL,
+        with_jid TEXT NOT NULL,
+        value    TEXT NOT NULL                 -- JSON
+      );
+      CREATE UNIQUE INDEX archive_id ON archive (store, id);
+      CREATE INDEX archive_owner ON archive (store, owner);
+      CREATE INDEX archive_owner_with ON archive (store, owner, with_jid);
+      CREATE INDEX archive_owner_when ON archive (store, owner, when_ms);
+
+      -- Words of ArchiveAppend.text, by rowid = archive.seq; the text itself is not kept twice. 'scope' holds one
+      -- token naming the item's store and owner (fts-query.ts), so that a search intersects the owner's entries
+      -- inside the full-text index instead of visiting every owner's matches.
+      CREATE VIRTUAL TABLE archive_fts USING fts5 (
+        text, scope, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+      );
+      -- Text committed with its item but not yet in archive_fts: FTS5 writes a new index segment per transaction,
+      -- so indexing each append on its own would cost more than the append. Moved into archive_fts in batches, and
+      -- always before a full-text query reads it.
+      CREATE TABLE archive_fts_pending (
+        seq   INTEGER PRIMARY KEY,             -- archive.seq
+        text  TEXT NOT NULL,
+        scope TEXT NOT NULL
+      );
+
+      -- Item counts per owner and correspondent, so that an RSM <count/> costs no scan.
+      CREATE TABLE archive_counts (
+        store    TEXT NOT NULL,
+        owner    TEXT NOT NULL,
+        with_jid TEXT NOT NULL,
+        n        INTEGER NOT NULL,
+        PRIMARY KEY (store, owner, with_jid)
+      ) WITHOUT ROWID;
+
+      -- Per owner: the latest 'when' appended so far, and how far back in time any item was appended after a later
+      -- one (0 while every item is appended in timestamp order). Then an item with when < start - disorder, or
+      -- when > end + disorder, bounds the seq range of a time filter: two seeks on (store, owner, when_ms).
+      CREATE TABLE archive_owners (
+        store    TEXT NOT NULL,
+        owner    TEXT NOT NULL,
+        max_when INTEGER NOT NULL,
+        disorder INTEGER NOT NULL,
+        PRIMARY KEY (store, owner)
+      ) WITHOUT ROWID;
+
+      CREATE TRIGGER archive_inserted AFTER INSERT ON archive BEGIN
+        INSERT INTO archive_counts (store, owner, with_jid, n) VALUES (NEW.store, NEW.owner, NEW.with_jid, 1)
+          ON CONFLICT (store, owner, with_jid) DO UPDATE SET n = n + 1;
+        INSERT INTO archive_owners (store, owner, max_when, disorder) VALUES (NEW.store, NEW.owner, NEW.when_ms, 0)
+          ON CONFLICT (store, owner) DO UPDATE SET
+            disorder = max(disorder, max_when - excluded.max_when),
+            max_when = max(max_when, excluded.max_when);
+      END;
+
+      CREATE TRIGGER archive_deleted AFTER DELETE ON archive BEGIN
+        UPDATE archive_counts SET n = n - 1
+          WHERE store = OLD.store AND owner = OLD.owner AND with_jid = OLD.with_jid;
+        DELETE FROM archive_fts WHERE rowid = OLD.seq;
+        DELETE FROM archive_fts_pending WHERE seq = OLD.seq;
+      END;
+    `,
+  },
+];
+
+/** Thrown at open when the database was written by a newer Palaver: running on would risk corrupting it. */
+export class SchemaTooNewError extends Error {
+  readonly code = "schema-too-new";
+  constructor(readonly file: string, readonly found: number, readonly known: number) {
+    super(
+      `database ${file} has schema version ${found}, but this Palaver knows versions up to ${known}; ` +
+        `upgrade Palaver, or restore a backup made before the upgrade`,
+    );
+    this.name = "SchemaTooNewError";
+  }
+}
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+/**
+ * Bring `db` up to the last version in `migrations`. Returns the versions before and after.
+ * Throws SchemaTooNewError when the database is newer than the last known migration.
+ */
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): { from: number; to: number } {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration #${i} has version ${m.version}, expected ${i + 1}`);
+  });
+  const known = migrations.length;
+  const run = db.transaction((): { from: number; to: number } => {
+    const from = schemaVersion(db);
+    if (from > known) throw new SchemaTooNewError(db.name, from, known);
+    for (const m of migrations.slice(from)) {
+      try {
+        if (typeof m.up === "string") db.exec(m.up);
+        else m.up(db);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new Error(`database ${db.name}: migration ${m.version} (${m.name}) failed, nothing was changed: ${why}`, {
+          cause: err,
+        });
+      }
+      db.pragma(`user_version = ${m.version}`);
+    }
+    return { from, to: Math.max(from, known) };
+  });
+  return run.immediate();
+}
