@@ -1,0 +1,311 @@
+/** The SQLite driver: the storage contract in memory and on disk, migrations, chunked deletes, query plans. */
+import test from "ava";
+import Database from "better-sqlite3";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  MIGRATIONS,
+  SchemaTooNewError,
+  migrate,
+  openSqliteStorage,
+  schemaVersion,
+  type Migration,
+} from "../../src/storage/sqlite/index.js";
+import type { Storage } from "../../src/storage/types.js";
+import { storageContract } from "./contract.js";
+
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "palaver-storage-"));
+let fileNo = 0;
+/** A database path in a fresh temporary directory. */
+function tempDb(): string {
+  const dir = fs.mkdtempSync(path.join(tmpRoot, `db${++fileNo}-`));
+  return path.join(dir, "palaver.db");
+}
+test.after.always(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+
+storageContract(test, "sqlite :memory:", async () => openSqliteStorage(":memory:"));
+storageContract(test, "sqlite file", async () => openSqliteStorage(tempDb()));
+
+const CREDS = {
+  "SCRAM-SHA-1": { salt: "c2FsdA==", iterations: 4096, storedKey: "a2V5MQ==", serverKey: "a2V5Mg==" },
+  "SCRAM-SHA-256": { salt: "c2FsdDI=", iterations: 4096, storedKey: "a2V5Mw==", serverKey: "a2V5NA==" },
+};
+
+async function withStorage<T>(s: Storage, fn: (s: Storage) => Promise<T>): Promise<T> {
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+// ---- opening and migrations ----
+
+test("a new file is migrated to the latest version, in WAL mode", async (t) => {
+  const file = tempDb();
+  await openSqliteStorage(file).close();
+  const raw = new Database(file, { readonly: true });
+  try {
+    t.is(schemaVersion(raw), MIGRATIONS.length);
+    t.is(raw.pragma("journal_mode", { simple: true }), "wal");
+    const tables = raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[];
+    for (const name of ["accounts", "keyval", "map", "archive", "archive_fts", "archive_counts"]) {
+      t.true(tables.includes(name), name);
+    }
+  } finally {
+    raw.close();
+  }
+});
+
+test("reopening a file keeps every kind of data and does not migrate again", async (t) => {
+  const file = tempDb();
+  const ids = await withStorage(openSqliteStorage(file), async (s) => {
+    await s.accounts.create("example.com", "alice", CREDS);
+    await s.keyval("roster/version").set("alice@example.com", { v: 3 });
+    await s.map("roster/items").set("alice@example.com", "bob@example.com", { name: "Bob" });
+    const a = s.archive("mam/archive");
+    return [
+      await a.append("alice@example.com", { when: 1000, with: "bob@example.com", value: "one", text: "persistent words" }),
+      await a.append("alice@example.com", { when: 2000, with: "bob@example.com", value: "two" }),
+    ];
+  });
+  await withStorage(openSqliteStorage(file), async (s) => {
+    t.deepEqual(await s.accounts.get("example.com", "alice"), CREDS);
+    t.deepEqual(await s.keyval("roster/version").get("alice@example.com"), { v: 3 });
+    t.deepEqual(await s.map("roster/items").get("alice@example.com", "bob@example.com"), { name: "Bob" });
+    const a = s.archive("mam/archive");
+    t.deepEqual(await a.query("alice@example.com", { before: "", limit: 1 }), {
+      ok: true,
+      items: [{ id: ids[1]!, when: 2000, with: "bob@example.com", value: "two" }],
+      complete: false,
+      count: 2,
+    });
+    const found = await a.query("alice@example.com", { fulltext: "persistent" });
+    t.true(found.ok && found.items.length === 1 && found.items[0]!.id === ids[0]);
+  });
+  const raw = new Database(file, { readonly: true });
+  t.is(schemaVersion(raw), MIGRATIONS.length);
+  raw.close();
+});
+
+test("a database from a newer Palaver is refused with a clear error and left untouched", (t) => {
+  const file = tempDb();
+  openSqliteStorage(file).close();
+  const raw = new Database(file);
+  raw.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+  raw.close();
+  const err = t.throws(() => openSqliteStorage(file), { instanceOf: SchemaTooNewError });
+  t.is(err?.code, "schema-too-new");
+  t.is(err?.found, MIGRATIONS.length + 5);
+  t.is(err?.known, MIGRATIONS.length);
+  t.true(err?.message.includes(file));
+  t.regex(err?.message ?? "", new RegExp(`schema version ${MIGRATIONS.length + 5}.*up to ${MIGRATIONS.length}`));
+  const after = new Database(file, { readonly: true });
+  t.is(schemaVersion(after), MIGRATIONS.length + 5);
+  after.close();
+});
+
+test("an unopenable path gives an error naming the file", (t) => {
+  const file = path.join(tmpRoot, "no-such-dir", "x", "palaver.db");
+  const err = t.throws(() => openSqliteStorage(file));
+  t.true(err?.message.includes(file));
+});
+
+const STEPS: Migration[] = [
+  { version: 1, name: "t1", up: "CREATE TABLE t1 (x INTEGER); INSERT INTO t1 VALUES (1);" },
+  { version: 2, name: "t2 by code", up: (db) => db.exec("CREATE TABLE t2 (y TEXT); INSERT INTO t1 VALUES (2);") },
+];
+
+test("migrate applies pending migrations in order, from any version, and is idempotent", (t) => {
+  const db = new Database(":memory:");
+  try {
+    t.deepEqual(migrate(db, STEPS.slice(0, 1)), { from: 0, to: 1 });
+    t.deepEqual(migrate(db, STEPS), { from: 1, to: 2 });
+    t.deepEqual(migrate(db, STEPS), { from: 2, to: 2 });
+    t.is(schemaVersion(db), 2);
+    t.deepEqual(db.prepare("SELECT x FROM t1 ORDER BY x").pluck().all(), [1, 2], "each ran exactly once");
+  } finally {
+    db.close();
+  }
+});
+
+test("a failing migration rolls back every pending one and the version", (t) => {
+  const db = new Database(":memory:");
+  try {
+    const broken: Migration[] = [...STEPS, { version: 3, name: "broken", up: "CREATE TABLE t3 (z); NOT SQL AT ALL;" }];
+    t.throws(() => migrate(db, broken), { message: /migration 3 \(broken\) failed, nothing was changed: .*syntax error/ });
+    t.is(schemaVersion(db), 0);
+    t.deepEqual(db.prepare("SELECT name FROM sqlite_schema").all(), []);
+  } finally {
+    db.close();
+  }
+});
+
+test("migrations must be numbered 1, 2, 3 without gaps", (t) => {
+  const db = new Database(":memory:");
+  try {
+    t.throws(() => migrate(db, [STEPS[0]!, { ...STEPS[1]!, version: 3 }]), { message: /expected 2/ });
+    t.is(schemaVersion(db), 0);
+  } finally {
+    db.close();
+  }
+});
+
+// ---- driver specifics ----
+
+test("store names must not be empty", async (t) => {
+  await withStorage(openSqliteStorage(":memory:"), async (s) => {
+    t.throws(() => s.keyval(""));
+    t.throws(() => s.map(""));
+    t.throws(() => s.archive(""));
+    t.is(s.archive("mam/archive"), s.archive("mam/archive"), "one store object per name");
+  });
+});
+
+test("bad arguments are bugs and throw", async (t) => {
+  await withStorage(openSqliteStorage(":memory:"), async (s) => {
+    const a = s.archive("mam/archive");
+    await t.throwsAsync(a.append("alice@example.com", { id: "", value: 1 }));
+    await t.throwsAsync(a.append("alice@example.com", { when: Number.NaN, value: 1 }));
+    await t.throwsAsync(a.query("alice@example.com", { limit: -1 }), { instanceOf: RangeError });
+    await t.throwsAsync(a.query("alice@example.com", { limit: 1.5 }), { instanceOf: RangeError });
+  });
+});
+
+test("deletes larger than one chunk remove everything and keep counts right", async (t) => {
+  await withStorage(openSqliteStorage(":memory:"), async (s) => {
+    const a = s.archive("mam/archive");
+    for (let i = 0; i < 4500; i++) {
+      await a.append("alice@example.com", { when: i, with: `c${i % 3}@example.com`, value: i, text: `w${i}` });
+      if (i < 2500) await a.append("bob@example.com", { when: i, value: i });
+    }
+    t.is(await a.delete("alice@example.com", 4100), 4100);
+    let p = await a.query("alice@example.com", { limit: 0 });
+    t.true(p.ok && p.count === 400);
+    p = await a.query("alice@example.com", { with: "c1@example.com", limit: 0 });
+    t.true(p.ok && p.count === 133);
+    p = await a.query("alice@example.com", { fulltext: "w4099" });
+    t.true(p.ok && p.count === 0);
+    t.is(await a.expire(10_000), 400 + 2500);
+    p = await a.query("bob@example.com", { limit: 0 });
+    t.true(p.ok && p.count === 0);
+  });
+});
+
+test("an owner's time bookkeeping records how far back items were appended, and goes with the last item", async (t) => {
+  const file = tempDb();
+  await withStorage(openSqliteStorage(file), async (s) => {
+    const a = s.archive("mam/archive");
+    await a.append("alice@example.com", { when: 2000, value: 1 });
+    await a.append("alice@example.com", { when: 3000, value: 2 });
+    await a.append("alice@example.com", { when: 1500, value: 3 }); // appended 1500 ms back in time
+    await a.append("alice@example.com", { when: 2500, value: 4 });
+    await a.append("bob@example.com", { when: 1000, value: 5 });
+    const raw = new Database(file, { readonly: true });
+    const owners = () => raw.prepare("SELECT owner, max_when, disorder FROM archive_owners ORDER BY owner").all();
+    try {
+      t.deepEqual(owners(), [
+        { owner: "alice@example.com", max_when: 3000, disorder: 1500 },
+        { owner: "bob@example.com", max_when: 1000, disorder: 0 },
+      ]);
+      await a.delete("alice@example.com", 2200);
+      t.is((owners()[0] as { disorder: number }).disorder, 1500, "items remain: the bookkeeping stays");
+      await a.delete("alice@example.com");
+      t.deepEqual(owners(), [{ owner: "bob@example.com", max_when: 1000, disorder: 0 }]);
+      t.deepEqual(raw.prepare("SELECT owner, with_jid, n FROM archive_counts").all(), [
+        { owner: "bob@example.com", with_jid: "", n: 1 },
+      ]);
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+test("appended text is indexed soon, by the next full-text query, or at the next open", async (t) => {
+  const file = tempDb();
+  const raw = new Database(file, { readonly: false });
+  const pending = () => raw.prepare("SELECT count(*) FROM archive_fts_pending").pluck().get();
+  const first = openSqliteStorage(file);
+  try {
+    const a = first.archive("mam/archive");
+    await a.append("alice@example.com", { value: 1, text: "first words" });
+    t.is(pending(), 1, "committed with the item, indexed later");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    t.is(pending(), 0, "indexed by the timer");
+    await a.append("alice@example.com", { value: 2, text: "second words" });
+    t.is(pending(), 1);
+    // another connection (as after a crash of the first) indexes leftovers when it opens
+    await withStorage(openSqliteStorage(file), async (second) => {
+      t.is(pending(), 0);
+      const p = await second.archive("mam/archive").query("alice@example.com", { fulltext: "words", limit: 1 });
+      t.true(p.ok && p.count === 2);
+    });
+    await a.append("alice@example.com", { value: 3, text: "third words" });
+    t.is(pending(), 1);
+    const p = await a.query("alice@example.com", { fulltext: "third" });
+    t.is(pending(), 0, "a full-text query indexes first");
+    t.true(p.ok && p.items.length === 1 && p.items[0]!.value === 3);
+  } finally {
+    await first.close();
+    raw.close();
+  }
+});
+
+test("paging, count and time-range queries read through indexes, never a scan or a sort", async (t) => {
+  const file = tempDb();
+  const statements: string[] = [];
+  await withStorage(openSqliteStorage(file, { trace: (sql) => statements.push(sql) }), async (s) => {
+    const a = s.archive("mam/archive");
+    const ids: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      ids.push(await a.append(i % 2 ? "alice@example.com" : "bob@example.com", {
+        when: 1_000_000 + i,
+        with: `c${i % 7}@example.com`,
+        value: { i },
+        text: i % 3 ? "common words" : "common and rare words",
+      }));
+      // carol's clock stepped back by 100 ms once
+      await a.append("carol@example.com", { when: 2_000_000 + i - (i >= 1500 ? 100 : 0), value: { i } });
+    }
+    statements.length = 0;
+    const deep = ids[1501]!;
+    for (const q of [
+      { before: "", limit: 50 },
+      { before: deep, limit: 50 },
+      { after: deep, limit: 50 },
+      { after: ids[1], before: deep, limit: 50 },
+      { with: "c3@example.com", before: "", limit: 20 },
+      { with: "c3@example.com", before: deep, limit: 20 },
+      { start: 1_001_000, end: 1_002_000, limit: 20 },
+      { start: 1_001_000, before: deep, limit: 20 },
+      { with: "c3@example.com", end: 1_002_000, before: "", limit: 20 },
+      { fulltext: "rare", before: "", limit: 20 },
+      { fulltext: "rare words", before: deep, limit: 20 },
+      { fulltext: "common", after: deep, limit: 20 },
+      { fulltext: "rare", start: 1_001_000, end: 1_002_000, limit: 20 },
+    ]) {
+      const p = await a.query("alice@example.com", q);
+      t.true(p.ok && p.items.length > 0 && !p.complete, JSON.stringify(q));
+    }
+    for (const q of [
+      { start: 2_001_000, end: 2_002_000, limit: 20 },
+      { start: 2_001_000, before: "", limit: 20 },
+      { end: 2_001_000, before: "", limit: 20 },
+    ]) {
+      const p = await a.query("carol@example.com", q);
+      t.true(p.ok && p.items.length > 0 && !p.complete, JSON.stringify(q));
+    }
+  });
+  const reads = statements.filter((sql) => sql.startsWith("SELECT") && /FROM archive\b/.test(sql));
+  t.true(reads.length >= 16);
+  const raw = new Database(file, { readonly: true });
+  try {
+    for (const sql of reads) {
+      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+      t.false(plan.some((d) => /^SCAN archive\b|TEMP B-TREE/.test(d)), `${sql}\n  ${plan.join("\n  ")}`);
+    }
+  } finally {
+    raw.close();
+  }
+});
