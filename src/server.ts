@@ -15,7 +15,7 @@ import type { ConfigSource } from "./config/source.js";
 import type { CoreContext, LoginThrottle } from "./core-context.js";
 import { HookBus } from "./hooks.js";
 import { installDelivery } from "./im/delivery.js";
-import { ROSTER_STORE, ROSTER_VERSION_STORE, RosterStore, rosterView } from "./im/roster-store.js";
+import { createIm } from "./im/index.js";
 import { parseJid, type Jid } from "./jid.js";
 import { rootLogger, type Logger } from "./log.js";
 import { ModuleRegistry, type ModuleToLoad } from "./module-registry.js";
@@ -112,9 +112,14 @@ export class Server {
     const sessions = new SessionRegistry();
     const accounts = new Accounts(storage.accounts, hooks, server, config.auth.scramIterations);
     let router!: Router;
-    const rosters = new RosterStore(storage.map(ROSTER_STORE), storage.keyval(ROSTER_VERSION_STORE));
+    // The IM core (RFC 6121): a built-in module, loaded before the configured ones.
+    const im = createIm({
+      hooks, log, server, sessions, accounts: storage.accounts, storage,
+      route: (stanza, from, to) => router.route(null, stanza, from, to),
+      bounce: (event, error) => router.bounce(event, error),
+    });
     const modules = new ModuleRegistry({
-      hooks, log, server, sessions, accounts, storage, roster: rosterView(rosters),
+      hooks, log, server, sessions, accounts, storage, roster: im.roster,
       send: (stanza) => routeGenerated(router, stanza, log),
     });
     router = new Router(hooks, server, modules, log);
@@ -132,6 +137,7 @@ export class Server {
     const undoDelivery = installDelivery({ hooks, sessions, router, accounts: storage.accounts });
 
     try {
+      await modules.load({ def: im.module, config: {} });
       await modules.loadAll(toLoad);
     } catch (err) {
       undoDelivery();

@@ -1,7 +1,8 @@
 /**
- * Where a message or presence for a local account goes (RFC 6121 §8.5), as pure decisions, and the core's
- * default delivery handlers that apply them (registered at the lowest priority, so modules such as
- * carbons, blocking or offline storage act first).
+ * Where a message for a local account goes (RFC 6121 §8.5), as pure decisions, and the core's default delivery
+ * handlers that apply them (registered at the lowest priority, so modules such as carbons, blocking or offline
+ * storage act first). Presence is the IM core's (presence.ts), which also keeps `session.presence` and
+ * `session.priority` that these rules read.
  */
 import type { Element } from "ltx";
 import type { HookBus, StanzaEvent } from "../hooks.js";
@@ -10,6 +11,9 @@ import type { SessionRegistry } from "../session/registry.js";
 import type { Router } from "../router.js";
 import type { AccountStore } from "../storage/types.js";
 import { StanzaError } from "../xml/stanza-error.js";
+import { isAvailable } from "./presence-rules.js";
+
+export { isAvailable, presencePriority } from "./presence-rules.js";
 
 export type MessageType = "normal" | "chat" | "groupchat" | "headline" | "error";
 
@@ -17,9 +21,6 @@ export function messageType(stanza: Element): MessageType {
   const t = stanza.attrs.type;
   return t === "chat" || t === "groupchat" || t === "headline" || t === "error" ? t : "normal";
 }
-
-/** An available resource: it sent initial presence and has not gone unavailable. */
-export const isAvailable = (s: ClientSession) => s.presence !== null;
 
 export type BareDecision =
   | { action: "deliver"; to: readonly ClientSession[] }
@@ -41,20 +42,17 @@ export function decideBareMessage(type: MessageType, resources: readonly ClientS
 
 export type FullDecision = { action: "deliver"; to: ClientSession } | { action: "as-bare" } | { action: "bounce" } | { action: "drop" };
 
-/** RFC 6121 §8.5.3: a message to a full JID; when that resource is gone, §8.5.3.2.1. */
+/**
+ * RFC 6121 §8.5.3: a message to a full JID goes to that resource if it is connected (§8.5.3.1); when it is
+ * not (§8.5.3.2.1), only a chat message is handled as if sent to the bare JID; normal and groupchat messages
+ * are answered with an error (option E of Table 1, which §8.1 prefers when the sender may learn of it),
+ * headlines and errors ignored.
+ */
 export function decideFullMessage(type: MessageType, session: ClientSession | undefined): FullDecision {
   if (session) return { action: "deliver", to: session };
-  if (type === "normal" || type === "chat") return { action: "as-bare" };
-  if (type === "groupchat") return { action: "bounce" };
+  if (type === "chat") return { action: "as-bare" };
+  if (type === "normal" || type === "groupchat") return { action: "bounce" };
   return { action: "drop" };
-}
-
-/** RFC 6121 §4.7.2.3: priority is an integer from -128 to 127, 0 when absent or invalid. */
-export function presencePriority(presence: Element): number {
-  const text = presence.getChildText("priority");
-  if (text === null) return 0;
-  const n = Number(text.trim());
-  return Number.isInteger(n) && n >= -128 && n <= 127 ? n : 0;
 }
 
 export interface DeliveryDeps {
@@ -110,28 +108,6 @@ export function installDelivery({ hooks, sessions, router, accounts }: DeliveryD
       const session = sessions.get(event.to.full);
       if (session) session.send(event.stanza);
       else if (event.stanza.attrs.type === "get" || event.stanza.attrs.type === "set") router.bounce(event, new StanzaError("service-unavailable"));
-      return true;
-    }, LOWEST),
-    // Presence the client broadcasts (no `to`, so addressed to its own account): remember availability
-    // and priority, which delivery depends on. Subscriptions and broadcast are the IM layer's job.
-    hooks.on("presence:bare", (event) => {
-      const origin = event.origin;
-      if (!origin || origin.kind !== "c2s" || event.to.bare !== origin.bare.full) return false;
-      const type = event.stanza.attrs.type;
-      if (type === undefined) {
-        origin.presence = event.stanza;
-        origin.priority = presencePriority(event.stanza);
-      } else if (type === "unavailable") {
-        origin.presence = null;
-        origin.priority = 0;
-      }
-      return false;
-    }, LOWEST + 1),
-    // Directed presence to a full JID that is online (RFC 6121 §4.6).
-    hooks.on("presence:full", (event) => {
-      const t = event.stanza.attrs.type;
-      if (t !== undefined && t !== "unavailable" && t !== "error" && t !== "probe") return false;
-      sessions.get(event.to.full)?.send(event.stanza);
       return true;
     }, LOWEST),
   ];

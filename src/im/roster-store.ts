@@ -1,9 +1,16 @@
 /**
- * Rosters (RFC 6121 §2) on the storage layer: one map per account, contact bare JID -> item, plus a version
- * counter for roster versioning (§2.6). Item keys are prepared bare JIDs, so lookups are exact.
+ * Rosters (RFC 6121 §2) on the storage layer: one map per account, contact bare JID -> item, with tombstones
+ * for removed items and a version state for roster versioning (§2.6, see roster-versioning.ts); and the
+ * inbound subscription requests waiting for the user's answer (§3.1.3 rule 4), kept apart because they are
+ * not roster items (Appendix A.1 state 3: the server MUST NOT add an item before the user approves).
+ *
+ * Keys are prepared bare JIDs, so lookups are exact. Writers must serialise changes per owner (the IM core
+ * runs them through a KeyedQueue); the store itself does read-modify-write without locking.
  */
-import type { RosterApi, RosterItemView, Subscription } from "../modules.js";
-import type { Json, KeyValStore, MapStore } from "../storage/types.js";
+import { randomBytes } from "node:crypto";
+import type { RosterApi, Subscription } from "../modules.js";
+import type { Json, KeyValStore, MapStore, Storage } from "../storage/types.js";
+import { formatVersion, INITIAL_VERSION, type VersionState } from "./roster-versioning.js";
 
 export interface RosterItem {
   jid: string;
@@ -12,17 +19,28 @@ export interface RosterItem {
   ask?: "subscribe";
   approved?: boolean;
   groups: string[];
-  /** The roster version at which this item last changed (§2.6.3 incremental pushes). */
+  /** The roster version at which this item last changed (§2.6.3 interim pushes). */
   ver: number;
 }
-
-/** Storage names: the core's own, prefixed like module stores so they never collide. */
-export const ROSTER_STORE = "core/roster";
-export const ROSTER_VERSION_STORE = "core/roster-version";
 
 /** What a removed item leaves behind, so roster versioning can report the removal (§2.6.3). */
 export interface RosterTombstone { jid: string; subscription: "remove"; ver: number }
 export type RosterEntry = RosterItem | RosterTombstone;
+
+/** An inbound subscription request kept until the user answers it (§3.1.3 rule 4). */
+export interface PendingRequest { contact: string; stanza: string; at: number }
+
+/** Storage names: the core's own, prefixed like module stores so they never collide. */
+export const ROSTER_STORE = "core/roster";
+export const ROSTER_VERSION_STORE = "core/roster-version";
+export const ROSTER_PENDING_STORE = "core/roster-pending";
+
+/** Tombstones kept per roster before the oldest are pruned (pruning keeps half). */
+export const MAX_TOMBSTONES = 256;
+
+interface StoredState extends VersionState { items: number; tombstones: number }
+
+const EMPTY_STATE: StoredState = { ...INITIAL_VERSION, items: 0, tombstones: 0 };
 
 function toEntry(v: Json | undefined): RosterEntry | undefined {
   if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
@@ -34,13 +52,27 @@ function toItem(v: Json | undefined): RosterItem | undefined {
   return e && e.subscription !== "remove" ? e : undefined;
 }
 
+function toState(v: Json | undefined): StoredState {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return EMPTY_STATE;
+  const s = v as Record<string, Json>;
+  const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : 0);
+  return { epoch: typeof s.epoch === "string" ? s.epoch : "", ver: num("ver"), floor: num("floor"), items: num("items"), tombstones: num("tombstones") };
+}
+
 export class RosterStore implements RosterApi {
-  constructor(private readonly map: MapStore, private readonly versions: KeyValStore) {}
+  private readonly map: MapStore;
+  private readonly versions: KeyValStore;
+  private readonly pending: MapStore;
+
+  constructor(storage: Pick<Storage, "map" | "keyval">) {
+    this.map = storage.map(ROSTER_STORE);
+    this.versions = storage.keyval(ROSTER_VERSION_STORE);
+    this.pending = storage.map(ROSTER_PENDING_STORE);
+  }
 
   async items(owner: string): Promise<RosterItem[]> {
-    const all = await this.map.all(owner);
     const out: RosterItem[] = [];
-    for (const v of all.values()) {
+    for (const v of (await this.map.all(owner)).values()) {
       const item = toItem(v);
       if (item) out.push(item);
     }
@@ -56,43 +88,66 @@ export class RosterStore implements RosterApi {
     return s === "from" || s === "both";
   }
 
-  /** The current roster version of an account (0 for an account that never had a roster change). */
-  async version(owner: string): Promise<number> {
-    const v = await this.versions.get(owner);
-    return typeof v === "number" ? v : 0;
+  /** The version state and item count of a roster. */
+  async state(owner: string): Promise<StoredState> {
+    return toState(await this.versions.get(owner));
   }
 
-  private async bump(owner: string): Promise<number> {
-    const next = (await this.version(owner)) + 1;
-    await this.versions.set(owner, next);
+  /** The version string of a stored item or of the roster. */
+  static versionString(state: VersionState, ver = state.ver): string {
+    return formatVersion(state.epoch, ver);
+  }
+
+  private async bump(owner: string, change: (s: StoredState) => Partial<StoredState>): Promise<StoredState> {
+    const cur = await this.state(owner);
+    const next: StoredState = { ...cur, ...change(cur), epoch: cur.epoch || randomBytes(5).toString("hex"), ver: cur.ver + 1 };
+    await this.versions.set(owner, next as unknown as Json);
     return next;
   }
 
-  /** Store an item (new version stamped); returns the stored item. */
-  async put(owner: string, item: Omit<RosterItem, "ver">): Promise<RosterItem> {
-    const stored: RosterItem = { ...item, ver: await this.bump(owner) };
+  /** Store an item at a new version; returns it with the version string to push. */
+  async put(owner: string, item: Omit<RosterItem, "ver">): Promise<{ item: RosterItem; version: string }> {
+    const prev = toEntry(await this.map.get(owner, item.jid));
+    const isNew = !prev || prev.subscription === "remove";
+    const state = await this.bump(owner, (s) => ({
+      items: s.items + (isNew ? 1 : 0),
+      tombstones: s.tombstones - (prev?.subscription === "remove" ? 1 : 0),
+    }));
+    const stored: RosterItem = { ...item, ver: state.ver };
+    if (stored.name === undefined) delete stored.name;
+    if (!stored.ask) delete stored.ask;
+    if (!stored.approved) delete stored.approved;
     await this.map.set(owner, item.jid, stored as unknown as Json);
-    return stored;
+    return { item: stored, version: RosterStore.versionString(state) };
   }
 
   /**
-   * Remove an item. The removal is remembered as a tombstone (subscription "remove") at its version, so a
-   * client asking for changes since an older version learns of it (§2.6.3).
+   * Remove an item, remembered as a tombstone at its version so a client asking for changes since an older
+   * version learns of it (§2.6.3). Returns the version string to push, or null when there was no such item.
    */
-  async remove(owner: string, contact: string): Promise<number> {
-    const ver = await this.bump(owner);
-    const tombstone: RosterTombstone = { jid: contact, subscription: "remove", ver };
+  async remove(owner: string, contact: string): Promise<string | null> {
+    if (!(await this.item(owner, contact))) return null;
+    const state = await this.bump(owner, (s) => ({ items: Math.max(0, s.items - 1), tombstones: s.tombstones + 1 }));
+    const tombstone: RosterTombstone = { jid: contact, subscription: "remove", ver: state.ver };
     await this.map.set(owner, contact, tombstone as unknown as Json);
-    return ver;
+    if (state.tombstones > MAX_TOMBSTONES) await this.prune(owner);
+    return RosterStore.versionString(state);
   }
 
-  /** Remove an account's whole roster (account deletion). */
-  async clear(owner: string): Promise<void> {
-    await this.map.clear(owner);
-    await this.versions.delete(owner);
+  /** Drop the oldest tombstones; versions older than the newest dropped one can then only get the full roster. */
+  private async prune(owner: string): Promise<void> {
+    const all = [...(await this.map.all(owner)).values()].map(toEntry).filter((e): e is RosterEntry => e !== undefined);
+    const tombstones = all.filter((e) => e.subscription === "remove").sort((a, b) => a.ver - b.ver);
+    const drop = tombstones.slice(0, tombstones.length - MAX_TOMBSTONES / 2);
+    for (const t of drop) await this.map.delete(owner, t.jid);
+    const cur = await this.state(owner);
+    const floor = Math.max(cur.floor, ...drop.map((t) => t.ver));
+    // Recount while everything is at hand, so the counters heal if a crash ever left them off.
+    const next: StoredState = { ...cur, floor, items: all.length - tombstones.length, tombstones: tombstones.length - drop.length };
+    await this.versions.set(owner, next as unknown as Json);
   }
 
-  /** Items changed after version `since`, tombstones included, oldest change first. */
+  /** Entries changed after version `since`, tombstones included, oldest change first. */
   async changesSince(owner: string, since: number): Promise<RosterEntry[]> {
     const out: RosterEntry[] = [];
     for (const v of (await this.map.all(owner)).values()) {
@@ -100,6 +155,32 @@ export class RosterStore implements RosterApi {
       if (e && e.ver > since) out.push(e);
     }
     return out.sort((a, b) => a.ver - b.ver);
+  }
+
+  /** Remove an account's whole roster and pending requests (account deletion). */
+  async clear(owner: string): Promise<void> {
+    await this.map.clear(owner);
+    await this.pending.clear(owner);
+    await this.versions.delete(owner);
+  }
+
+  // ---- inbound subscription requests (§3.1.3) ----
+
+  async pendingRequest(owner: string, contact: string): Promise<PendingRequest | undefined> {
+    const v = await this.pending.get(owner, contact);
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as unknown as PendingRequest) : undefined;
+  }
+
+  async pendingRequests(owner: string): Promise<PendingRequest[]> {
+    return [...(await this.pending.all(owner)).values()].map((v) => v as unknown as PendingRequest).sort((a, b) => a.at - b.at);
+  }
+
+  async addPendingRequest(owner: string, request: PendingRequest): Promise<void> {
+    await this.pending.set(owner, request.contact, request as unknown as Json);
+  }
+
+  async removePendingRequest(owner: string, contact: string): Promise<void> {
+    await this.pending.delete(owner, contact);
   }
 }
 
