@@ -8,5 +8,8 @@ import register from "./0077-register/index.js";
 import version from "./0092-version/index.js";
 import ping from "./0199-ping/index.js";
 import time from "./0202-time/index.js";
+import vcard from "./0054-vcard/index.js";
+import caps from "./0115-caps/index.js";
 
-export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time];
+export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
+  vcard, caps];
