@@ -27,7 +27,9 @@ import { SessionRegistry } from "./session/registry.js";
 import { openSqliteStorage } from "./storage/sqlite/index.js";
 import type { Storage } from "./storage/types.js";
 import { C2sStream } from "./stream/c2s-stream.js";
-import { tcpFraming } from "./stream/framing.js";
+import { tcpFraming, type Framing } from "./stream/framing.js";
+import { HttpListener } from "./http/listener.js";
+import { HttpRoutes } from "./http/routes.js";
 import { ALPN_XMPP_CLIENT, tlsServerOptions } from "./tls/options.js";
 import { openCertificateStore, type CertificateStore } from "./tls/store.js";
 import { listenDirectTls, listenTcp, type TlsProvider } from "./transport/tcp.js";
@@ -59,6 +61,9 @@ export class Server {
   private readonly streams = new Set<C2sStream>();
   private readonly perIp = new Map<string, number>();
   private readonly netServers: { server: net.Server; kind: BoundListener["kind"] }[] = [];
+  private readonly httpListeners: HttpListener[] = [];
+  /** HTTP routes modules add (file upload, ...): served by every http/https listener after the built-in ones. */
+  readonly httpRoutes = new HttpRoutes();
   private sweeper: NodeJS.Timeout | null = null;
   private stopping = false;
   readonly listeners: BoundListener[] = [];
@@ -168,7 +173,25 @@ export class Server {
       if (l.allowPlaintext) {
         this.log.warn("listener allows unencrypted streams and PLAIN without TLS: use only on loopback for tests", { port: l.port, address: l.address });
       }
-      const onConnection = (t: Transport) => this.accept(t, l.allowPlaintext);
+      if (l.kind === "http" || l.kind === "https") {
+        // WebSocket (RFC 7395), BOSH (XEP-0206), host-meta (XEP-0156) and the web chat; HTTPS with SNI.
+        const http = await HttpListener.listen({
+          config: l,
+          tls: l.kind === "https" ? tlsServerOptions(this.certificates, ["http/1.1"]) : null,
+          hosts: this.core.server.hosts,
+          isLocalHost: (d) => this.core.server.isLocalHost(d),
+          limits: this.config.limits,
+          log: this.log.child({ listener: l.kind }),
+          accept: (t, allowPlaintext, framing) => this.accept(t, allowPlaintext, framing),
+          moduleRoutes: this.httpRoutes,
+          httpsPort: () => this.httpListeners.find((h) => h.kind === "https")?.port ?? null,
+        });
+        const addr = http.server.address() as net.AddressInfo;
+        this.httpListeners.push(http);
+        this.listeners.push({ kind: l.kind, address: addr.address, port: addr.port });
+        continue;
+      }
+      const onConnection = (t: Transport) => void this.accept(t, l.allowPlaintext);
       const server = l.kind === "c2s"
         ? await listenTcp(l.address, l.port, this.tlsProvider(), onConnection)
         : await listenDirectTls(l.address, l.port, this.tlsProvider(), onConnection);
@@ -178,16 +201,22 @@ export class Server {
     }
   }
 
-  private accept(transport: Transport, allowPlaintext: boolean): void {
-    if (this.stopping) return transport.destroy();
+  /** Start a client stream on a new connection; false (and the transport destroyed) when it is refused. */
+  private accept(transport: Transport, allowPlaintext: boolean, framing: Framing = tcpFraming): boolean {
+    if (this.stopping) {
+      transport.destroy();
+      return false;
+    }
     const count = this.perIp.get(transport.ip) ?? 0;
     if (count >= this.config.limits.maxConnectionsPerIp) {
       this.log.warn("too many connections from one address", { ip: transport.ip });
-      return transport.destroy();
+      transport.destroy();
+      return false;
     }
     this.perIp.set(transport.ip, count + 1);
-    const stream = new C2sStream(this.core, transport, tcpFraming, { allowPlaintext });
+    const stream = new C2sStream(this.core, transport, framing, { allowPlaintext });
     this.streams.add(stream);
+    return true;
   }
 
   private streamEnded(stream: { id: string; ip: string }): void {
@@ -219,6 +248,7 @@ export class Server {
     for (const { server, kind } of this.netServers) {
       if (kind === "c2s-tls") (server as tls.Server).setSecureContext(tlsServerOptions(this.certificates, [ALPN_XMPP_CLIENT]));
     }
+    for (const h of this.httpListeners) h.setSecureContext(tlsServerOptions(this.certificates, ["http/1.1"]));
     return true;
   }
 
@@ -227,8 +257,11 @@ export class Server {
     if (this.stopping) return;
     this.stopping = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    await Promise.all(this.netServers.map(({ server }) => new Promise<void>((r) => server.close(() => r()))));
+    // Stop accepting, then close the streams: a listener's close completes only once its connections have ended.
+    const closed = this.netServers.map(({ server }) => new Promise<void>((r) => server.close(() => r())));
+    for (const h of this.httpListeners) h.stopAccepting();
     for (const s of [...this.streams]) s.close("system-shutdown", "the server is shutting down");
+    await Promise.all([...closed, ...this.httpListeners.map((h) => h.shutdown())]);
     await this.modules.unloadAll();
     this.undoDelivery();
     await this.storage.close();

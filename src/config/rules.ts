@@ -58,12 +58,37 @@ export function checkListeners(config: Config, source: ConfigSource): ConfigErro
       break;
     }
   }
+  errors.push(...checkHttpPaths(config, source));
   for (let i = 0; i < ls.length; i++) {
     const a = ls[i].address.trim();
     if (a.includes(" ") || (a.includes(":") && !isIPv6(a))) {
       errors.push(at(source, ["listeners", i, "address"], `not an IP address or host name: ${JSON.stringify(a)}`));
     }
   }
+  return errors;
+}
+
+/** Paths the HTTP listeners serve themselves (host-meta, the web chat and its files). */
+const RESERVED_HTTP_PATHS = [/^\/$/, /^\/\.well-known(\/|$)/, /^\/converse(\/|$)/];
+
+/** On an http(s) listener, WebSocket and BOSH need paths of their own. */
+function checkHttpPaths(config: Config, source: ConfigSource): ConfigError[] {
+  const errors: ConfigError[] = [];
+  config.listeners.forEach((l, i) => {
+    if (l.kind !== "http" && l.kind !== "https") return;
+    const used: string[] = [];
+    for (const service of ["websocket", "bosh"] as const) {
+      const o = l[service];
+      if (!o.enabled) continue;
+      const path = o.path.replace(/\/+$/, "") || "/";
+      if (RESERVED_HTTP_PATHS.some((r) => r.test(path))) {
+        errors.push(at(source, ["listeners", i, service, "path"], `${o.path} is taken by host-meta or the web chat; choose another path`));
+      } else if (used.includes(path)) {
+        errors.push(at(source, ["listeners", i, service, "path"], `${o.path} is also the WebSocket path; BOSH needs a path of its own`));
+      }
+      used.push(path);
+    }
+  });
   return errors;
 }
 

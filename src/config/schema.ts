@@ -23,8 +23,8 @@ export const hostSchema = z.strictObject({
   tls: tlsFilesSchema.optional(),
 });
 
-export const listenerSchema = z.strictObject({
-  /** c2s: STARTTLS on a plain socket (5222); c2s-tls: Direct TLS, XEP-0368 (5223). */
+/** The XMPP listeners: c2s: STARTTLS on a plain socket (5222); c2s-tls: Direct TLS, XEP-0368 (5223). */
+export const c2sListenerSchema = z.strictObject({
   kind: z.enum(["c2s", "c2s-tls"]),
   port,
   address: z.string().default("::"),
@@ -34,6 +34,100 @@ export const listenerSchema = z.strictObject({
    */
   allowPlaintext: z.boolean().default(false),
 });
+
+/** A URL path: starts with "/", no query or fragment. */
+const urlPath = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, { message: "must be a URL path starting with /" });
+const webUrl = (schemes: string[]) => z.string().refine((u) => {
+  try {
+    return schemes.includes(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+}, { message: `must be an absolute ${schemes.map((s) => s.slice(0, -1)).join(" or ")} URL` });
+
+export const websocketOptionsSchema = z.strictObject({
+  /** XMPP over WebSocket (RFC 7395). */
+  enabled: z.boolean().default(true),
+  path: urlPath.default("/xmpp-websocket"),
+  /** RFC 7395 §3.6.1: send every client to this endpoint instead (a ws://, wss://, http:// or https:// URL). */
+  seeOtherUri: webUrl(["ws:", "wss:", "http:", "https:"]).optional(),
+  /** Seconds between WebSocket pings; a connection that has not answered the previous ping is closed. */
+  pingInterval: seconds.default(30),
+});
+
+export const boshOptionsSchema = z.strictObject({
+  /** XMPP over BOSH (XEP-0124, XEP-0206). */
+  enabled: z.boolean().default(true),
+  path: urlPath.default("/http-bind"),
+  /** XEP-0124 see-other-uri: send every new session to this http:// or https:// URL instead. */
+  seeOtherUri: webUrl(["http:", "https:"]).optional(),
+  /** Longest time, in seconds, a request is held waiting for data (the client's 'wait' is capped to it). */
+  maxWait: z.number().int().min(1).max(600).default(60),
+  /** Most requests held at once per session (the client's 'hold' is capped to it). */
+  maxHold: z.number().int().min(1).max(8).default(2),
+  /** Seconds without any pending request after which a session is ended (XEP-0124 'inactivity'). */
+  inactivity: z.number().int().min(5).max(3600).default(60),
+  /** Longest pause, in seconds, a client may ask for (XEP-0124 'maxpause'; 0: pauses are not offered). */
+  maxPause: z.number().int().min(0).max(3600).default(120),
+  /** Shortest interval, in seconds, between two empty requests of a polling session (XEP-0124 'polling'). */
+  polling: z.number().int().min(0).max(60).default(2),
+});
+
+export const httpLimitsSchema = z.strictObject({
+  /** Largest request head (request line and headers), in bytes; a larger one gets HTTP 431. */
+  maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  /** Largest request body (a BOSH <body/>), in bytes; a larger one gets HTTP 413. */
+  maxBodyBytes: z.number().int().min(1024).default(512 * 1024),
+  /** Requests handled at once on this listener, long polls included; more get HTTP 503. */
+  maxConcurrentRequests: z.number().int().min(1).default(1000),
+  /** Seconds a client has to send a whole request (head and body). */
+  requestTimeout: seconds.default(30),
+});
+
+const webListenerOptions = {
+  port,
+  address: z.string().default("::"),
+  /**
+   * The public base URL when a reverse proxy stands in front (e.g. https://chat.example.org): used for the
+   * links in host-meta and the web chat's endpoints.
+   */
+  publicUrl: webUrl(["http:", "https:"]).optional(),
+  /** Addresses of reverse proxies whose X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host are believed. */
+  trustedProxies: z.array(z.string()).default(["127.0.0.1", "::1"]),
+  /**
+   * Web pages allowed to use WebSocket and BOSH from a browser, as origins ("https://app.example.org"), besides
+   * pages served by this same host; "*" allows any page.
+   */
+  origins: z.array(z.string()).default([]),
+  websocket: websocketOptionsSchema.default(websocketOptionsSchema.parse({})),
+  bosh: boshOptionsSchema.default(boshOptionsSchema.parse({})),
+  /** The Converse.js web chat at "/": true, false, or the URL of a web chat elsewhere that "/" redirects to. */
+  webClient: z.union([z.boolean(), webUrl(["http:", "https:"])]).default(true),
+  limits: httpLimitsSchema.default(httpLimitsSchema.parse({})),
+};
+
+/** HTTP: WebSocket, BOSH, host-meta and the web chat without TLS (5280). */
+export const httpListenerSchema = z.strictObject({
+  kind: z.literal("http"),
+  ...webListenerOptions,
+  /**
+   * Let clients from this same machine (loopback addresses, not relayed by a proxy) log in over plain ws:// and
+   * http:// BOSH, so the web chat works on http://localhost out of the box. Their traffic never leaves the machine.
+   */
+  allowPlaintextFromLoopback: z.boolean().default(true),
+  /** Let ANY client log in without TLS. Only for tests: the server logs a warning when it is on. */
+  allowPlaintext: z.boolean().default(false),
+});
+
+/** HTTPS: the same services over TLS (5443), with the XMPP domains' certificates picked by SNI. */
+export const httpsListenerSchema = z.strictObject({
+  kind: z.literal("https"),
+  ...webListenerOptions,
+  /** Always false: every request on this listener is encrypted. */
+  allowPlaintext: z.literal(false).default(false),
+});
+
+export const listenerSchema = z.discriminatedUnion("kind", [c2sListenerSchema, httpListenerSchema, httpsListenerSchema]);
 
 export const limitsSchema = z.strictObject({
   /** Largest stanza accepted, in bytes (a larger one is a policy-violation stream error). */
@@ -71,9 +165,11 @@ export const configSchema = z.strictObject({
   /** The domains this server serves, each with its options. */
   hosts: z.record(domain, hostSchema.default({ admins: [] })).default({ localhost: { admins: [] } })
     .refine((h) => Object.keys(h).length > 0, { message: "at least one host is required" }),
-  listeners: z.array(listenerSchema).default([
-    { kind: "c2s", port: 5222, address: "::", allowPlaintext: false },
-    { kind: "c2s-tls", port: 5223, address: "::", allowPlaintext: false },
+  listeners: z.array(listenerSchema).default(() => [
+    c2sListenerSchema.parse({ kind: "c2s", port: 5222 }),
+    c2sListenerSchema.parse({ kind: "c2s-tls", port: 5223 }),
+    httpListenerSchema.parse({ kind: "http", port: 5280 }),
+    httpsListenerSchema.parse({ kind: "https", port: 5443 }),
   ]),
   /** Where databases and uploaded files live (relative paths are relative to the config file). */
   dataDir: z.string().default("data"),
@@ -90,4 +186,8 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;
+export type C2sListenerConfig = z.infer<typeof c2sListenerSchema>;
+export type BoshOptions = z.infer<typeof boshOptionsSchema>;
+export type WebsocketOptions = z.infer<typeof websocketOptionsSchema>;
+export type HttpListenerConfig = z.infer<typeof httpListenerSchema> | z.infer<typeof httpsListenerSchema>;
 export type Limits = z.infer<typeof limitsSchema>;

@@ -62,6 +62,8 @@ export class C2sStream implements StreamContext {
   private saslAttempts = 0;
   /** Elements received while an asynchronous step (SASL) runs; processed in order afterwards. */
   private backlog: Array<[Element, string]> | null = null;
+  /** With `framing.oneElementPerMessage`: the elements parsed from the message being read. */
+  private message: Array<[Element, string]> | null = null;
   readonly connectedAt = Date.now();
   lastActivity = Date.now();
 
@@ -77,7 +79,8 @@ export class C2sStream implements StreamContext {
       data: (chunk) => {
         this.lastActivity = Date.now();
         try {
-          this.parser.write(chunk);
+          if (this.framing.oneElementPerMessage) this.readMessage(chunk);
+          else this.parser.write(chunk);
         } catch (err) {
           // A bug reached by one client's input ends that client's stream, never the server.
           this.log.error("unexpected error while processing input", { err });
@@ -119,10 +122,32 @@ export class C2sStream implements StreamContext {
     const limits = this.core.config.limits;
     this.parser = new StreamParser({
       streamOpen: (name, attrs) => this.onStreamOpen(name, attrs),
-      element: (el, ns) => this.onElement(el, ns),
+      element: (el, ns) => this.message ? this.message.push([el, ns]) : this.onElement(el, ns),
       streamClose: () => this.onStreamClose(),
       error: (condition, text) => this.close(condition, text),
     }, limits, this.framing.parserMode);
+  }
+
+  /**
+   * RFC 7395 §3.3.3: a WebSocket message is a standalone XML document holding one element. The whole message is
+   * parsed before anything in it is processed, so two stanzas in one message, or half of one, are refused
+   * without acting on either.
+   */
+  private readMessage(chunk: Buffer | string): void {
+    const parser = this.parser;
+    const elements: Array<[Element, string]> = [];
+    this.message = elements;
+    try {
+      parser.write(chunk);
+    } finally {
+      this.message = null;
+    }
+    if (this.phase.kind === "closed") return; // the parser reported an error
+    if (elements.length !== 1 || parser.inElement) {
+      const what = elements.length > 1 ? `${elements.length} elements` : "no complete element";
+      return this.close("not-well-formed", `a WebSocket message must hold exactly one complete element (RFC 7395 §3.3.3), not ${what}`);
+    }
+    this.onElement(elements[0]![0], elements[0]![1]);
   }
 
   // ---- stream header (RFC 6120 §4.7) ----
@@ -169,6 +194,8 @@ export class C2sStream implements StreamContext {
 
   private features(): Element {
     const features = xml("stream:features");
+    // RFC 7395 §3.3.3: without an enclosing stream element, the prefix is declared on the element itself.
+    if (this.framing.parserMode === "framed") features.attrs["xmlns:stream"] = NS_STREAMS;
     const phase = this.phase.kind;
     if (phase === "negotiating" || phase === "sasl") {
       if (this.transport.canStartTls) {
@@ -215,6 +242,10 @@ export class C2sStream implements StreamContext {
     }
     switch (this.phase.kind) {
       case "await-header":
+        // RFC 7395 §3.3.2: a framed stream header outside the framing namespace is invalid-namespace.
+        if (this.framing.parserMode === "framed" && (el.name === "open" || el.name === "close")) {
+          return this.close("invalid-namespace", `<${el.name}/> must be in ${NS_FRAMING}`);
+        }
         return this.close("not-well-formed", "expected a stream header");
       case "negotiating":
       case "sasl":

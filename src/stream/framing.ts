@@ -9,6 +9,11 @@ export const NS_FRAMING = "urn:ietf:params:xml:ns:xmpp-framing";
 
 export interface Framing {
   readonly parserMode: "stream" | "framed";
+  /**
+   * Every chunk the transport delivers is one whole message that must hold exactly one complete top-level
+   * element (RFC 7395 §3.3.3: WebSocket messages are standalone XML documents, one element each).
+   */
+  readonly oneElementPerMessage?: boolean;
   open(attrs: Record<string, string>): string;
   close(): string;
 }
@@ -27,6 +32,32 @@ export const tcpFraming: Framing = {
 
 export const websocketFraming: Framing = {
   parserMode: "framed",
+  oneElementPerMessage: true,
   open: (attrs) => `<open xmlns='${NS_FRAMING}'${attrString(attrs)}/>`,
   close: () => `<close xmlns='${NS_FRAMING}'/>`,
 };
+
+const NS_CLIENT_DECL = " xmlns='jabber:client'";
+
+/**
+ * Over TCP a stanza inherits `jabber:client` from the stream header, so the server serialises stanzas without
+ * it (once, for every recipient). Framed transports have no enclosing element: a WebSocket message must carry all
+ * its namespace declarations (RFC 7395 §3.3.3), and in BOSH the enclosing <body/> has the httpbind namespace
+ * (XEP-0206 §5 shows stanzas qualified by jabber:client). `xml` is one serialised top-level element; a
+ * message, presence or iq without its own xmlns gets `xmlns='jabber:client'`, anything else is returned as is.
+ */
+export function qualifyStanza(xml: string): string {
+  let nameEnd: number;
+  if (xml.startsWith("<message")) nameEnd = 8;
+  else if (xml.startsWith("<presence")) nameEnd = 9;
+  else if (xml.startsWith("<iq")) nameEnd = 3;
+  else return xml;
+  const after = xml.charCodeAt(nameEnd);
+  // The name must end there (">", "/" or white space), so <iqx/> or <message2> are left alone.
+  if (after !== 62 && after !== 47 && after !== 32 && after !== 9 && after !== 10 && after !== 13) return xml;
+  // Serialised attribute values escape '>', so the first '>' ends the start tag.
+  const tagEnd = xml.indexOf(">");
+  const xmlns = xml.indexOf(" xmlns=", nameEnd);
+  if (xmlns !== -1 && xmlns < tagEnd) return xml;
+  return xml.slice(0, nameEnd) + NS_CLIENT_DECL + xml.slice(nameEnd);
+}

@@ -8,14 +8,14 @@ import { configFile, fakeIO, TWO_HOSTS } from "./cli-helpers.js";
 test("a good config: a one-line summary on stdout, exit 0", async (t) => {
   const io = fakeIO();
   t.is(await checkConfig(configFile(TWO_HOSTS), io), 0);
-  t.is(io.out(), "configuration OK: 2 hosts (localhost, example.org), 2 listeners, modules: disco, ping\n");
+  t.is(io.out(), "configuration OK: 2 hosts (localhost, example.org), 4 listeners, modules: disco, ping\n");
   t.is(io.err(), "");
 });
 
 test("the example config checks OK", async (t) => {
   const io = fakeIO();
   t.is(await checkConfig(EXAMPLE_CONFIG_PATH, io), 0);
-  t.is(io.out(), `configuration OK: 1 host (localhost), 2 listeners, modules: ${catalog.map((m) => m.id).sort().join(", ")}\n`);
+  t.is(io.out(), `configuration OK: 1 host (localhost), 4 listeners, modules: ${catalog.map((m) => m.id).sort().join(", ")}\n`);
 });
 
 test("every problem on stderr with file, line, key and message; exit 1", async (t) => {

@@ -25,14 +25,14 @@ function only(r: LoadResult): ConfigError {
   return errors[0];
 }
 
-test("an empty file gives the defaults: localhost, c2s on 5222 and Direct TLS on 5223", (t) => {
+test("an empty file gives the defaults: localhost, c2s on 5222, Direct TLS on 5223, HTTP on 5280, HTTPS on 5443", (t) => {
   const file = write("");
   const r = loadConfig(file);
   if (!r.ok) return t.fail(formatConfigErrors(r.errors));
   t.deepEqual(Object.keys(r.config.hosts), ["localhost"]);
   t.deepEqual(r.config.hosts.localhost.admins, []);
   t.deepEqual(r.config.listeners.map((l) => [l.kind, l.port, l.address, l.allowPlaintext]),
-    [["c2s", 5222, "::", false], ["c2s-tls", 5223, "::", false]]);
+    [["c2s", 5222, "::", false], ["c2s-tls", 5223, "::", false], ["http", 5280, "::", false], ["https", 5443, "::", false]]);
   t.is(r.config.storage.driver, "sqlite");
   t.is(r.config.limits.maxDepth, 64);
   t.deepEqual(r.config.modules, {});
@@ -47,7 +47,7 @@ test("the example file validates and enables the documented modules", (t) => {
   const r = loadConfig(EXAMPLE_CONFIG_PATH);
   if (!r.ok) return t.fail(formatConfigErrors(r.errors));
   t.deepEqual(Object.keys(r.config.hosts), ["localhost"]);
-  t.deepEqual(r.config.listeners.map((l) => `${l.kind}:${l.port}`), ["c2s:5222", "c2s-tls:5223"]);
+  t.deepEqual(r.config.listeners.map((l) => `${l.kind}:${l.port}`), ["c2s:5222", "c2s-tls:5223", "http:5280", "https:5443"]);
   t.false(r.config.listeners.some((l) => l.allowPlaintext));
   t.is(r.config.storage.driver, "sqlite");
   // The example documents and enables every module Palaver ships.
@@ -105,7 +105,7 @@ test("a wrong enum value suggests the closest option", (t) => {
   const e = only(loadConfig(write("listeners:\n  - kind: c2stls\n    port: 5223\n")));
   t.is(e.path, "listeners[0].kind");
   t.is(e.line, 2);
-  t.is(e.message, 'expected one of "c2s", "c2s-tls", got the string "c2stls" (did you mean "c2s-tls"?)');
+  t.is(e.message, 'expected one of "c2s", "c2s-tls", "http", "https", got the string "c2stls" (did you mean "c2s-tls"?)');
 });
 
 test("a missing required key names it at its parent's line", (t) => {
