@@ -215,7 +215,9 @@ function answerProbeEvent(ctx: ImContext, event: StanzaEvent): void {
         return;
     }
   };
-  answer().catch((err) => ctx.log.error("probe answer failed", { owner: owner.bare, err }));
+  // In the account's queue: an answer never overtakes the account's own broadcasts (or the unavailable time
+  // they record).
+  ctx.queue.run(owner.bare, answer).catch((err) => ctx.log.error("probe answer failed", { owner: owner.bare, err }));
 }
 
 /** Whether `jid` got directed presence from one of the account's sessions (for modules' access rules). */

@@ -158,3 +158,18 @@ export const isPresence = (type?: string, from?: string) => (el: Element) =>
 
 export const isPushFor = (contact: string) => (el: Element) =>
   el.name === "iq" && el.attrs.type === "set" && el.getChild("query", NS_ROSTER)?.getChild("item")?.attrs.jid === contact;
+
+/** Make `a` and `b` subscribed to each other's presence (the §3.1 handshake both ways), pushes consumed. */
+export async function mutual(a: ImClient, b: ImClient): Promise<void> {
+  for (const [x, y] of [[a, b], [b, a]] as const) {
+    x.send(`<presence to='${y.bare}' type='subscribe'/>`);
+    await y.presence("subscribe", x.bare);
+    y.send(`<presence to='${x.bare}' type='subscribed'/>`);
+    await x.presence("subscribed", y.bare);
+  }
+  await a.push(b.bare, (i) => i.attrs.subscription === "both");
+  await b.push(a.bare, (i) => i.attrs.subscription === "both");
+  // Forget the pushes of the way there.
+  a.discard(isPushFor(b.bare));
+  b.discard(isPushFor(a.bare));
+}

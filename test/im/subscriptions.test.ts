@@ -7,7 +7,7 @@ import test from "ava";
 import type { Element } from "ltx";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { jid } from "../../src/jid.js";
-import { ImClient, isPresence, isPushFor, NS_ROSTER } from "./im-client.js";
+import { ImClient, isPresence, isPushFor, mutual, NS_ROSTER } from "./im-client.js";
 
 let srv: TestServer;
 
@@ -117,21 +117,6 @@ test("denying a request: the requester's pending state ends (§3.2, A.2.4, A.3.4
   t.deepEqual(frank2.received(isPresence("subscribe")), []);
   await Promise.all([erin.close(), frank.close(), frank2.close()]);
 });
-
-/** Make `a` and `b` subscribed both ways. */
-async function mutual(a: ImClient, b: ImClient): Promise<void> {
-  for (const [x, y] of [[a, b], [b, a]] as const) {
-    x.send(`<presence to='${y.bare}' type='subscribe'/>`);
-    await y.presence("subscribe", x.bare);
-    y.send(`<presence to='${x.bare}' type='subscribed'/>`);
-    await x.presence("subscribed", y.bare);
-  }
-  await a.push(b.bare, (i) => i.attrs.subscription === "both");
-  await b.push(a.bare, (i) => i.attrs.subscription === "both");
-  // Forget the pushes of the way there.
-  a.discard(isPushFor(b.bare));
-  b.discard(isPushFor(a.bare));
-}
 
 test("unsubscribe, then cancelling the contact's subscription (§3.2, §3.3)", async (t) => {
   const gina = await ImClient.login(srv, "gina", "home");
