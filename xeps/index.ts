@@ -9,7 +9,8 @@ import version from "./0092-version/index.js";
 import ping from "./0199-ping/index.js";
 import time from "./0202-time/index.js";
 import vcard from "./0054-vcard/index.js";
+import blocking from "./0191-blocking/index.js";
 import caps from "./0115-caps/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
-  vcard, caps];
+  vcard, blocking, caps];
