@@ -1,6 +1,7 @@
 import type { Element } from "ltx";
 import { xml } from "@xmpp/xml";
 import { z } from "zod";
+import type { Jid } from "../../src/jid.js";
 import { defineModule, type DiscoItem, type Identity } from "../../src/modules.js";
 import { StanzaError } from "../../src/xml/stanza-error.js";
 
@@ -31,7 +32,8 @@ export function infoQuery(identities: Identity[], features: string[], extensions
 
 /**
  * XEP-0030 Service Discovery: the server's identity and features as the enabled modules declare them,
- * its items, and account-level info for a user's own bare JID (§3.1), with XEP-0128 extended info.
+ * its items, and account-level info for a user's bare JID (§3.1) to the user and its presence subscribers,
+ * with XEP-0128 extended info.
  */
 export default defineModule({
   id: "disco",
@@ -71,16 +73,19 @@ export default defineModule({
       return xml("query", { xmlns: NS_ITEMS }, items.map((i) => xml("item", { jid: i.jid, name: i.name, node: i.node })));
     }, { to: "host" });
 
-    // Account-level disco (§3.1): the account answers for itself. Other entities learn nothing about
-    // whether an account exists (contacts with a subscription are the IM layer's addition).
-    api.iq("get", NS_INFO, "query", ({ payload, from, to }) => {
-      if (from.bare !== to.bare) return new StanzaError("service-unavailable");
+    // Account-level disco (§3.1): the account answers for itself and for contacts with a subscription to its
+    // presence (RFC 6121 §8.1: no directory harvesting concern for them). Other entities get
+    // service-unavailable, as for an account that does not exist (RFC 6121 §8.5.1), so they learn nothing.
+    const mayAsk = async (from: Jid, to: Jid) => from.bare === to.bare || api.roster.isSubscriber(to.bare, from.bare);
+
+    api.iq("get", NS_INFO, "query", async ({ payload, from, to }) => {
+      if (!(await mayAsk(from, to))) return new StanzaError("service-unavailable");
       if (payload.attrs.node) return new StanzaError("item-not-found");
       return infoQuery([{ category: "account", type: "registered" }], api.accountDiscoFeatures(), []);
     }, { to: "bare" });
 
-    api.iq("get", NS_ITEMS, "query", ({ payload, from, to }) => {
-      if (from.bare !== to.bare) return new StanzaError("service-unavailable");
+    api.iq("get", NS_ITEMS, "query", async ({ payload, from, to }) => {
+      if (!(await mayAsk(from, to))) return new StanzaError("service-unavailable");
       if (payload.attrs.node) return new StanzaError("item-not-found");
       return xml("query", { xmlns: NS_ITEMS });
     }, { to: "bare" });
