@@ -8,9 +8,14 @@ import register from "./0077-register/index.js";
 import version from "./0092-version/index.js";
 import ping from "./0199-ping/index.js";
 import time from "./0202-time/index.js";
+import addressing from "./0033-addressing/index.js";
+import offline from "./0160-offline/index.js";
+import carbons from "./0280-carbons/index.js";
+import stanzaId from "./0359-stanza-id/index.js";
 import vcard from "./0054-vcard/index.js";
 import blocking from "./0191-blocking/index.js";
 import caps from "./0115-caps/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
+  offline, carbons, stanzaId, addressing,
   vcard, blocking, caps];
