@@ -32,16 +32,20 @@ export interface BroadcastPlan {
   subscribers: string[];
   /** Contacts the user is subscribed to (to/both): probed at initial presence (§4.2.2, §4.3.1). */
   probes: string[];
+  /** Contacts the user asked for a subscription and that have not answered ("Pending Out", §3.1.2). */
+  pendingOut: string[];
 }
 
-export function broadcastPlan(items: readonly { jid: string; subscription: Subscription }[]): BroadcastPlan {
+export function broadcastPlan(items: readonly { jid: string; subscription: Subscription; ask?: "subscribe" }[]): BroadcastPlan {
   const subscribers: string[] = [];
   const probes: string[] = [];
+  const pendingOut: string[] = [];
   for (const i of items) {
     if (i.subscription === "from" || i.subscription === "both") subscribers.push(i.jid);
     if (i.subscription === "to" || i.subscription === "both") probes.push(i.jid);
+    if (i.ask === "subscribe") pendingOut.push(i.jid);
   }
-  return { subscribers, probes };
+  return { subscribers, probes, pendingOut };
 }
 
 /** Directed presence entries kept per session, so a client cannot make the server hold unbounded state. */

@@ -82,6 +82,12 @@ function becomeAvailable(ctx: ImContext, session: ClientSession, stanza: Element
     if (!initial) return;
     // §4.2.2 / §4.3.1: probes from the user's bare JID, to local and remote contacts alike.
     for (const c of plan.probes) send(ctx, xml("presence", { type: "probe" }), owner, bareJid(c));
+    // §3.1.2: a request to a remote contact that is still unanswered is sent again when a resource becomes
+    // available (it may have been lost on the way). A local contact's server keeps it until answered.
+    for (const c of plan.pendingOut) {
+      const to = bareJid(c);
+      if (!ctx.server.isLocalHost(to.domain)) send(ctx, xml("presence", { type: "subscribe", id: `resend-${Date.now().toString(36)}` }), owner, to);
+    }
     if (ctx.sessions.get(session.jid.full) !== session || session.presence === null) return;
     // §3.1.3 rule 4: requests waiting for an answer are delivered each time a resource becomes available.
     await deliverPendingRequests(ctx, session);

@@ -102,9 +102,13 @@ export function inboundSubscription(ctx: ImContext, event: StanzaEvent, type: Su
   // The user's own subscription stanzas are answered on the way out (selfSubscription).
   if (owner.bare === contact.bare) return;
   ctx.queue.run(owner.bare, async () => {
-    // §8.5.1 (and §3.1.3 rule 2 "if the contact exists"): nothing is stored for an account that does not exist.
-    // The other types need a roster item or a stored request, which only existing accounts have.
-    if (type === "subscribe" && !(await accountExists(ctx, owner))) return;
+    // Nothing is stored for an account that does not exist (the other types need a roster item or a stored
+    // request, which only existing accounts have). A remote sender is ignored (§8.5.1), so it learns nothing;
+    // a local user is told, as §3.1.2 asks of the user's server when "the local contact does not exist".
+    if (type === "subscribe" && !(await accountExists(ctx, owner))) {
+      if (ctx.server.isLocalHost(contact.domain)) ctx.bounce(event, new StanzaError("service-unavailable", "no such account"));
+      return;
+    }
     const [item, pending] = await Promise.all([ctx.store.item(owner.bare, contact.bare), ctx.store.pendingRequest(owner.bare, contact.bare)]);
     const t = inbound(subStateOf(item, pending !== undefined), type);
     if (t.state.pendingIn && !pending) {

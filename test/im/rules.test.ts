@@ -116,10 +116,12 @@ test("§4.7.2.3: priority from -128 to 127, 0 otherwise", (t) => {
 test("§4.2.2 / §4.3.1: presence goes to from/both, probes to to/both", (t) => {
   const plan = broadcastPlan([
     { jid: "n@x", subscription: "none" }, { jid: "t@x", subscription: "to" },
-    { jid: "f@x", subscription: "from" }, { jid: "b@x", subscription: "both" },
+    { jid: "f@x", subscription: "from", ask: "subscribe" }, { jid: "b@x", subscription: "both" },
+    { jid: "p@x", subscription: "none", ask: "subscribe" },
   ]);
   t.deepEqual(plan.subscribers, ["f@x", "b@x"]);
   t.deepEqual(plan.probes, ["t@x", "b@x"]);
+  t.deepEqual(plan.pendingOut, ["f@x", "p@x"], "§3.1.2: unanswered requests, to send again");
 });
 
 test("§4.6: directed presence is remembered until directed unavailable; the account itself is not directed presence", (t) => {

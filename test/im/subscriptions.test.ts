@@ -13,7 +13,7 @@ let srv: TestServer;
 
 test.before(async () => {
   srv = await startTestServer();
-  for (const u of ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan", "judy", "kate", "leo", "mia", "ned"]) {
+  for (const u of ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan", "judy", "kate", "leo", "mia", "ned", "olga"]) {
     await srv.addUser(`${u}@localhost`, "pw");
   }
 });
@@ -209,7 +209,21 @@ test("subscription stanzas to a remote domain are routed (and bounced without s2
   const bounce = await ned.expect((el) => el.name === "presence" && el.attrs.type === "error" && el.attrs.from === "someone@remote.example");
   t.is(bounce.attrs.id, "r1");
   t.is(bounce.getChild("error")!.getChildElements()[0]!.name, "remote-server-not-found");
-  await ned.close();
+  // §3.1.2: still unanswered, the request is sent again when a resource becomes available (and bounced again).
+  const ned2 = await ImClient.login(srv, "ned", "again");
+  const again = await ned2.expect((el) => el.name === "presence" && el.attrs.type === "error" && el.attrs.from === "someone@remote.example");
+  t.regex(again.attrs.id ?? "", /^resend-/);
+  t.is(again.getChild("error")!.getChildElements()[0]!.name, "remote-server-not-found");
+  await Promise.all([ned.close(), ned2.close()]);
+});
+
+test("a request to a local account that does not exist is answered with an error (§3.1.2)", async (t) => {
+  const olga = await ImClient.login(srv, "olga", "home");
+  olga.send("<presence to='nobody-here@localhost' type='subscribe' id='g1'/>");
+  const err = await olga.expect((el) => el.name === "presence" && el.attrs.type === "error" && el.attrs.id === "g1");
+  t.is(err.attrs.from, "nobody-here@localhost");
+  t.is(err.getChild("error")!.getChildElements()[0]!.name, "service-unavailable");
+  await olga.close();
 });
 
 test("account deletion removes the roster and tells the contacts", async (t) => {
