@@ -5,6 +5,7 @@
  * shutdown; unlike a module it is not in the catalog, so no configuration can leave it out.
  */
 import { xml } from "@xmpp/xml";
+import type { Element } from "ltx";
 import type { HookBus, StanzaEvent } from "../hooks.js";
 import type { Jid } from "../jid.js";
 import type { Logger } from "../log.js";
@@ -36,7 +37,7 @@ export interface ImDeps {
   accounts: AccountStore;
   storage: Storage;
   /** Route a stanza the server generates (origin null). */
-  route(stanza: import("ltx").Element, from: Jid, to: Jid): void;
+  route(stanza: Element, from: Jid, to: Jid): void;
   bounce(event: StanzaEvent, error: StanzaError): void;
 }
 

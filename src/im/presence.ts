@@ -10,7 +10,7 @@
 import { clone, type Element } from "ltx";
 import { xml } from "@xmpp/xml";
 import type { StanzaEvent } from "../hooks.js";
-import { parseJid, type Jid } from "../jid.js";
+import { parseJid } from "../jid.js";
 import type { ClientSession } from "../session/types.js";
 import { addDelay } from "../xml/delay.js";
 import { StanzaError } from "../xml/stanza-error.js";
@@ -19,6 +19,7 @@ import {
   answerProbe, broadcastPlan, directedUnavailableTargets, isAvailable, noteDirected, presenceKind, presencePriority,
 } from "./presence-rules.js";
 import { imState, peekImState } from "./session-state.js";
+import type { SubscriptionType } from "./subscription-states.js";
 import { deliverPendingRequests, inboundSubscription, outboundSubscription } from "./subscriptions.js";
 
 /** A copy of a stanza addressed to one session of the account (the user's own resources, §4.2.2, §4.4.2). */
@@ -44,7 +45,7 @@ export function outboundPresence(ctx: ImContext, event: StanzaEvent): boolean {
       ctx.bounce(event, new StanzaError("bad-request", `unknown presence type "${type}"`));
       return true;
     case "subscription":
-      outboundSubscription(ctx, event, origin, type as Parameters<typeof outboundSubscription>[3]);
+      outboundSubscription(ctx, event, origin, type as SubscriptionType);
       return true;
     case "available":
       if (broadcast) { becomeAvailable(ctx, origin, stanza); return true; }
@@ -144,7 +145,7 @@ export function inboundBare(ctx: ImContext, event: StanzaEvent): boolean {
       deliverToAvailable(ctx, event.to.bare, event.stanza);
       return true;
     case "subscription":
-      inboundSubscription(ctx, event, type as Parameters<typeof inboundSubscription>[2]);
+      inboundSubscription(ctx, event, type as SubscriptionType);
       return true;
     case "probe":
       answerProbeEvent(ctx, event);
@@ -172,7 +173,7 @@ export function inboundFull(ctx: ImContext, event: StanzaEvent): boolean {
     case "subscription":
       // §3.1.3 / §8.5.3.2.2: a subscribe to a full JID is handled as to the bare JID; the other types only when
       // the resource exists (§8.5.3.1), otherwise ignored.
-      if (type === "subscribe" || session) inboundSubscription(ctx, event, type as Parameters<typeof inboundSubscription>[2]);
+      if (type === "subscribe" || session) inboundSubscription(ctx, event, type as SubscriptionType);
       return true;
     case "probe":
       answerProbeEvent(ctx, event);
@@ -224,12 +225,4 @@ function answerProbeEvent(ctx: ImContext, event: StanzaEvent): void {
   // In the account's queue: an answer never overtakes the account's own broadcasts (or the unavailable time
   // they record).
   ctx.queue.run(owner.bare, answer).catch((err) => ctx.log.error("probe answer failed", { owner: owner.bare, err }));
-}
-
-/** Whether `jid` got directed presence from one of the account's sessions (for modules' access rules). */
-export function hasDirectedPresence(ctx: ImContext, owner: string, jid: Jid): boolean {
-  return ctx.sessions.resources(owner).some((s) => {
-    const d = peekImState(s)?.directed;
-    return d !== undefined && (d.has(jid.full) || d.has(jid.bare));
-  });
 }
