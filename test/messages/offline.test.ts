@@ -5,7 +5,7 @@
 import test from "ava";
 import type { Element } from "ltx";
 import { DEFAULT_MODULES, startTestServer } from "../helpers/server.js";
-import { barrier, connect, features, nextMessage, stop } from "./util.js";
+import { barrier, connect, features, iq, nextMessage, stop } from "./util.js";
 
 const XEP82 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -113,4 +113,27 @@ test("a resource with negative priority does not take stored messages; the next 
   // The bot never got it: the next message it sees is a live one sent to it directly.
   alice.send("<message to='bob@localhost/bot' type='chat' id='direct'><body>hi bot</body></message>");
   t.is((await nextMessage(bot)).attrs.id, "direct");
+});
+
+test("removing the account removes its stored messages", async (t) => {
+  const srv = await startTestServer();
+  t.teardown(() => stop(srv));
+  await srv.addUser("alice@localhost", "pw");
+  await srv.addUser("bob@localhost", "pw");
+  const alice = await connect(srv, "alice", "pc");
+  const bob = await connect(srv, "bob", "phone");
+  alice.send("<message to='bob@localhost' type='chat' id='old'><body>before removal</body></message>");
+  await barrier(alice);
+  // XEP-0077 §3.2: Bob removes his account from his client.
+  t.is((await iq(bob, "set", "<query xmlns='jabber:iq:register'><remove/></query>")).attrs.type, "result");
+  await bob.closed;
+
+  // A new account of the same name starts empty: the first stored message its resource gets is a new one
+  // (delivery is in storage order, so a surviving old message would come first).
+  await srv.addUser("bob@localhost", "pw");
+  const again = await connect(srv, "bob", "phone");
+  alice.send("<message to='bob@localhost' type='chat' id='new'><body>after removal</body></message>");
+  await barrier(alice);
+  again.send("<presence/>");
+  t.is((await nextMessage(again)).attrs.id, "new");
 });
