@@ -7,6 +7,7 @@ import https from "node:https";
 import type { Element } from "ltx";
 import { parse } from "ltx";
 import { WebSocket } from "ws";
+import type { RawClient } from "../helpers/raw-client.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 export interface WebTestServer extends TestServer {
@@ -165,4 +166,42 @@ export class WsClient {
   }
 
   close(): void { this.ws.close(); }
+}
+
+/**
+ * Everything a RawClient receives, for tests running at once: each waiter gets the first element matching its
+ * predicate, received before or after it started waiting; nothing is taken from another waiter.
+ */
+export class Inbox {
+  private readonly received: Element[] = [];
+  private waiters: Array<{ pred: (el: Element) => boolean; resolve: (el: Element) => void }> = [];
+
+  constructor(client: RawClient) {
+    void (async () => {
+      for (;;) {
+        const el = await client.next(3_600_000).catch(() => null);
+        if (!el) return;
+        const w = this.waiters.find((x) => x.pred(el));
+        if (w) {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          w.resolve(el);
+        } else {
+          this.received.push(el);
+        }
+      }
+    })();
+  }
+
+  wait(pred: (el: Element) => boolean, timeoutMs = 15_000): Promise<Element> {
+    const i = this.received.findIndex(pred);
+    if (i !== -1) return Promise.resolve(this.received.splice(i, 1)[0]!);
+    return new Promise((resolve, reject) => {
+      const waiter = { pred, resolve: (el: Element) => { clearTimeout(timer); resolve(el); } };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== waiter);
+        reject(new Error("timed out waiting for a matching element"));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
 }
