@@ -73,7 +73,7 @@ export function directedUnavailableTargets(directed: Iterable<string>, broadcast
 }
 
 /** Whether a session sent directed presence to `entity` (as a full JID, or to its bare JID). */
-export function sentDirectedTo(session: ClientSession, directed: ReadonlySet<string>, entity: Jid): boolean {
+export function sentDirectedTo(directed: ReadonlySet<string>, entity: Jid): boolean {
   return directed.has(entity.full) || directed.has(entity.bare);
 }
 
@@ -108,13 +108,13 @@ export function answerProbe(p: ProbeInput): ProbeAnswer {
   if (p.target.isFull()) {
     const session = p.resources.find((s) => s.jid.full === p.target.full);
     if (subscribed) return session && isAvailable(session) ? { kind: "presence", from: [session], mere: true } : { kind: "unavailable" };
-    if (session && sentDirectedTo(session, p.directed(session), p.requester)) return { kind: "presence", from: [session], mere: true };
+    if (session && sentDirectedTo(p.directed(session), p.requester)) return { kind: "presence", from: [session], mere: true };
     return { kind: "unsubscribed" };
   }
   if (subscribed) {
     const available = p.resources.filter(isAvailable);
     return available.length ? { kind: "presence", from: available, mere: false } : { kind: "unavailable" };
   }
-  const directed = p.resources.filter((s) => sentDirectedTo(s, p.directed(s), p.requester));
+  const directed = p.resources.filter((s) => sentDirectedTo(p.directed(s), p.requester));
   return directed.length ? { kind: "presence", from: directed, mere: true } : { kind: "unsubscribed" };
 }
