@@ -15,8 +15,9 @@ import stanzaId from "./0359-stanza-id/index.js";
 import vcard from "./0054-vcard/index.js";
 import privateStorage from "./0049-private/index.js";
 import blocking from "./0191-blocking/index.js";
+import search from "./0055-search/index.js";
 import caps from "./0115-caps/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
   offline, carbons, stanzaId, addressing,
-  vcard, privateStorage, blocking, caps];
+  vcard, privateStorage, blocking, search, caps];
