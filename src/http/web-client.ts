@@ -12,6 +12,7 @@ import type { HttpRoutes } from "./routes.js";
 import { serveStatic } from "./static-files.js";
 
 export const ASSETS_PREFIX = "/converse/";
+const OMEMO_WASM = "curve25519_compiled.wasm";
 
 /** node_modules/converse.js/dist, wherever npm put it; null when the package is not installed. */
 export function converseDist(): string | null {
@@ -71,11 +72,14 @@ export function conversePage(settings: ConverseSettings): string {
 <title>Chat on ${escapeHtml(settings.default_domain)}</title>
 <link rel="icon" href="${ASSETS_PREFIX}images/favicon.ico">
 <link rel="stylesheet" href="${ASSETS_PREFIX}converse.min.css">
-<script src="${ASSETS_PREFIX}converse.min.js" charset="utf-8"></script>
+<style>converse-footer .sponsors { display: none; }</style>
 </head>
 <body class="converse-fullscreen">
 <noscript>This chat needs JavaScript. Any XMPP client works too: log in as you@${escapeHtml(settings.default_domain)}.</noscript>
-<script>converse.initialize(${scriptJson(settings)});</script>
+<script type="module">
+import converse from "${ASSETS_PREFIX}converse.min.js";
+converse.initialize(${scriptJson(settings)});
+</script>
 </body>
 </html>
 `;
@@ -83,6 +87,9 @@ export function conversePage(settings: ConverseSettings): string {
 
 const PAGE_HEADERS = {
   "Content-Type": "text/html; charset=utf-8",
+  // Images only from this server (and those the page makes itself): opening the chat must not tell third
+  // parties about its users (Converse's full-screen footer loads sponsor logos, chats show linked images).
+  "Content-Security-Policy": "img-src 'self' data: blob:",
   "Cache-Control": "no-store",
   "X-Content-Type-Options": "nosniff",
   "X-Frame-Options": "DENY",
@@ -107,11 +114,18 @@ export function addWebClientRoutes(routes: HttpRoutes, setting: boolean | string
   };
   const removers = [routes.add({ methods: ["GET"], path: "/", handler: page })];
   if (dist) {
+    const files = { root: dist, cacheControl: "public, max-age=3600" };
     removers.push(routes.add({
       methods: ["GET"],
       path: ASSETS_PREFIX,
       prefix: true,
-      handler: (ctx) => serveStatic(ctx, { prefix: ASSETS_PREFIX, root: dist, cacheControl: "public, max-age=3600" }),
+      handler: (ctx) => serveStatic(ctx, { prefix: ASSETS_PREFIX, ...files }),
+    }));
+    // The OMEMO library fetches its WebAssembly relative to the page, not to assets_path.
+    removers.push(routes.add({
+      methods: ["GET"],
+      path: `/${OMEMO_WASM}`,
+      handler: (ctx) => serveStatic(ctx, { prefix: "/", ...files }),
     }));
   }
   return removers;
