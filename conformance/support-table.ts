@@ -14,6 +14,7 @@ export const END = "<!-- support-table:end -->";
 /** RFCs the core implements (not modules: they are always on). */
 const CORE = [
   "| RFC 6120 | XMPP Core: TCP, STARTTLS, SASL, resource binding, stream and stanza errors | core | complete |",
+  "| RFC 6121 | Instant messaging and presence: roster with versioning, subscriptions (Appendix A), presence, delivery rules | core | complete |",
   "| RFC 7590 | TLS 1.2+ only, SNI | core | complete |",
   "| RFC 7622 | Address format (PRECIS preparation) | core | complete |",
   "| RFC 5802 / 7677 | SCRAM-SHA-1, SCRAM-SHA-256 and -PLUS | core | complete |",
