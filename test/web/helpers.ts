@@ -17,16 +17,21 @@ export interface WebTestServer extends TestServer {
 
 /**
  * The usual test listeners (STARTTLS, Direct TLS, plaintext TCP: indices 0-2, as startTestServer expects) plus
- * HTTP and HTTPS on 127.0.0.1. `web` overrides options of both web listeners; `overrides` top-level config keys.
+ * HTTP and HTTPS on 127.0.0.1. `web` sets options of both web listeners, `each` of one of them; `overrides`
+ * replaces top-level config keys.
  */
-export async function startWebServer(web: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): Promise<WebTestServer> {
+export async function startWebServer(
+  web: Record<string, unknown> = {},
+  overrides: Record<string, unknown> = {},
+  each: { http?: Record<string, unknown>; https?: Record<string, unknown> } = {},
+): Promise<WebTestServer> {
   const srv = await startTestServer({
     listeners: [
       { kind: "c2s", port: 0, address: "127.0.0.1" },
       { kind: "c2s-tls", port: 0, address: "127.0.0.1" },
       { kind: "c2s", port: 0, address: "127.0.0.1", allowPlaintext: true },
-      { kind: "http", port: 0, address: "127.0.0.1", ...web },
-      { kind: "https", port: 0, address: "127.0.0.1", ...web },
+      { kind: "http", port: 0, address: "127.0.0.1", ...web, ...each.http },
+      { kind: "https", port: 0, address: "127.0.0.1", ...web, ...each.https },
     ],
     ...overrides,
   });
