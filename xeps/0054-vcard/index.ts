@@ -40,7 +40,7 @@ export default defineModule({
   }),
   disco: { features: [NS] },
   storage: { vcards: "keyval", directory: "map" },
-  async setup(api) {
+  setup(api) {
     const vcards = api.keyval("vcards");
     // owner: the host; key: the account's bare JID; value: its DirectoryFields.
     const directory = api.map("directory");
