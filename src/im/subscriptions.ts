@@ -4,7 +4,8 @@
  * The state machine is subscription-states.ts; this file loads and stores state, routes, delivers, pushes
  * and answers. Every change of one account runs in that account's queue.
  */
-import { clone, parse, type Element } from "ltx";
+import { clone, type Element } from "ltx";
+import { parseXml } from "../xml/element.js";
 import { xml } from "@xmpp/xml";
 import type { StanzaEvent } from "../hooks.js";
 import type { Jid } from "../jid.js";
@@ -141,11 +142,9 @@ export function inboundSubscription(ctx: ImContext, event: StanzaEvent, type: Su
 /** §3.1.3 rule 4: deliver the stored requests to a resource that just became available. */
 export async function deliverPendingRequests(ctx: ImContext, session: ClientSession): Promise<void> {
   for (const r of await ctx.store.pendingRequests(session.bare.full)) {
-    let stanza: Element;
-    try {
-      stanza = parse(r.stanza) as Element;
-    } catch (err) {
-      ctx.log.error("unreadable stored subscription request", { owner: session.bare.full, contact: r.contact, err });
+    const stanza = parseXml(r.stanza);
+    if (!stanza) {
+      ctx.log.error("unreadable stored subscription request", { owner: session.bare.full, contact: r.contact });
       continue;
     }
     session.send(stanza);

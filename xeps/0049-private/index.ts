@@ -1,5 +1,6 @@
 import { xml } from "@xmpp/xml";
-import { parse, type Element } from "ltx";
+import type { Element } from "ltx";
+import { parseXml } from "../../src/xml/element.js";
 import { z } from "zod";
 import type { Jid } from "../../src/jid.js";
 import { defineModule } from "../../src/modules.js";
@@ -29,7 +30,7 @@ export default defineModule({
 
     const read = async (owner: string, ns: string): Promise<Element[]> => {
       const v = await store.get(owner, ns);
-      return Array.isArray(v) ? (v as string[]).map((s) => parse(s) as Element) : [];
+      return Array.isArray(v) ? (v as string[]).map((s) => parseXml(s)).filter((e): e is Element => e !== null) : [];
     };
     const write = (owner: string, ns: string, serialized: string[]): Promise<void> => store.set(owner, ns, serialized);
 

@@ -1,5 +1,6 @@
 import test from "ava";
-import { parse, type Element } from "ltx";
+import type { Element } from "ltx";
+import { parseXml } from "../../src/xml/element.js";
 import { isReservedNamespace, standalone } from "./xml.js";
 
 test("§2.3 reserved namespaces: jabber:*, http://jabber.org/*, vcard-temp; others are free", (t) => {
@@ -12,13 +13,13 @@ test("§2.3 reserved namespaces: jabber:*, http://jabber.org/*, vcard-temp; othe
 });
 
 test("a stored child keeps its meaning alone: its namespace and the prefixes its ancestors declared", (t) => {
-  const iq = parse("<iq xmlns:p='urn:p'><query xmlns='jabber:iq:private' xmlns:q='urn:q'>" +
-    "<prefs xmlns='exodus:prefs'><p:a/></prefs><q:opts><x/></q:opts></query></iq>") as Element;
+  const iq = parseXml("<iq xmlns:p='urn:p'><query xmlns='jabber:iq:private' xmlns:q='urn:q'>" +
+    "<prefs xmlns='exodus:prefs'><p:a/></prefs><q:opts><x/></q:opts></query></iq>")!;
   const [prefs, opts] = iq.getChild("query")!.getChildElements();
-  const a = parse(standalone(prefs!).toString()) as Element;
+  const a = parseXml(standalone(prefs!).toString())!;
   t.is(a.attrs.xmlns, "exodus:prefs");
   t.is(a.getChildElements()[0]!.getNS(), "urn:p");
-  const b = parse(standalone(opts!).toString()) as Element;
+  const b = parseXml(standalone(opts!).toString())!;
   t.is(b.getNS(), "urn:q");
   t.is(b.getChild("x")!.getNS(), "jabber:iq:private", "an unprefixed child still inherits what it did");
 });

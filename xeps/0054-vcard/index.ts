@@ -1,5 +1,6 @@
 import { xml } from "@xmpp/xml";
-import { parse, type Element } from "ltx";
+import type { Element } from "ltx";
+import { parseXml } from "../../src/xml/element.js";
 import { z } from "zod";
 import { defineModule } from "../../src/modules.js";
 import type { Json } from "../../src/storage/types.js";
@@ -67,7 +68,8 @@ export default defineModule({
     // vCard (§3.1 allows either).
     api.iq("get", NS, "vCard", async ({ from, to }) => {
       const stored = await load(to.bare);
-      if (stored) return parse(stored.xml) as Element;
+      const vcard = stored ? parseXml(stored.xml) : null;
+      if (vcard) return vcard;
       return from.bare === to.bare ? emptyVcard() : new StanzaError("service-unavailable");
     }, { to: "bare" });
 

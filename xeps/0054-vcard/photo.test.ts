@@ -1,7 +1,8 @@
 import test from "ava";
 import { createHash } from "node:crypto";
 import { xml } from "@xmpp/xml";
-import { parse, type Element } from "ltx";
+import type { Element } from "ltx";
+import { parseXml } from "../../src/xml/element.js";
 import { directoryFields } from "./directory.js";
 import { applyAvatarUpdate, NS_UPDATE, photoHash } from "./photo.js";
 
@@ -39,7 +40,7 @@ test("presence without the update element gets one with the hash", (t) => {
 });
 
 test("a photo the client put is replaced by the stored vCard's (§4.3), and other children of <x/> stay", (t) => {
-  const p = parse("<presence><x xmlns='vcard-temp:x:update'><photo>AAAA</photo><nickname>jc</nickname></x></presence>") as Element;
+  const p = parseXml("<presence><x xmlns='vcard-temp:x:update'><photo>AAAA</photo><nickname>jc</nickname></x></presence>")!;
   applyAvatarUpdate(p, "b0b0");
   const [x] = updateOf(p);
   t.deepEqual(x!.getChildren("photo").map((e) => e.getText()), ["b0b0"]);
@@ -47,7 +48,7 @@ test("a photo the client put is replaced by the stored vCard's (§4.3), and othe
 });
 
 test("no stored avatar is advertised as an empty <photo/> (§4.1 rule 3), also over the client's 'not ready' <x/>", (t) => {
-  const p = parse("<presence><x xmlns='vcard-temp:x:update'/></presence>") as Element;
+  const p = parseXml("<presence><x xmlns='vcard-temp:x:update'/></presence>")!;
   applyAvatarUpdate(p, "");
   const [x] = updateOf(p);
   t.is(x!.getChildren("photo").length, 1);
@@ -56,8 +57,8 @@ test("no stored avatar is advertised as an empty <photo/> (§4.1 rule 3), also o
 });
 
 test("directory fields: FN, N/GIVEN, N/FAMILY, NICKNAME and every EMAIL address, trimmed", (t) => {
-  const v = parse(`<vCard xmlns='vcard-temp'><FN> Peter Saint-Andre </FN><N><FAMILY>Saint-Andre</FAMILY><GIVEN>Peter</GIVEN><MIDDLE/></N>
-    <NICKNAME>stpeter</NICKNAME><EMAIL><INTERNET/><PREF/><USERID>stpeter@jabber.org</USERID></EMAIL><EMAIL>old@example.org</EMAIL><EMAIL><USERID/></EMAIL></vCard>`) as Element;
+  const v = parseXml(`<vCard xmlns='vcard-temp'><FN> Peter Saint-Andre </FN><N><FAMILY>Saint-Andre</FAMILY><GIVEN>Peter</GIVEN><MIDDLE/></N>
+    <NICKNAME>stpeter</NICKNAME><EMAIL><INTERNET/><PREF/><USERID>stpeter@jabber.org</USERID></EMAIL><EMAIL>old@example.org</EMAIL><EMAIL><USERID/></EMAIL></vCard>`)!;
   t.deepEqual(directoryFields(v), { fn: "Peter Saint-Andre", first: "Peter", last: "Saint-Andre", nick: "stpeter", emails: ["stpeter@jabber.org", "old@example.org"] });
   t.deepEqual(directoryFields(vcard(xml("NICKNAME"))), { emails: [] });
 });
