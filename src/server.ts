@@ -260,8 +260,12 @@ export class Server {
     // Stop accepting, then close the streams: a listener's close completes only once its connections have ended.
     const closed = this.netServers.map(({ server }) => new Promise<void>((r) => server.close(() => r())));
     for (const h of this.httpListeners) h.stopAccepting();
-    for (const s of [...this.streams]) s.close("system-shutdown", "the server is shutting down");
+    const open = [...this.streams];
+    for (const s of open) s.close("system-shutdown", "the server is shutting down");
+    // Clients get a moment to close their side; then what is still connected is cut, so stopping is bounded.
+    const cut = setTimeout(() => { for (const s of open) s.abort(); }, 1000);
     await Promise.all([...closed, ...this.httpListeners.map((h) => h.shutdown())]);
+    clearTimeout(cut);
     await this.modules.unloadAll();
     this.undoDelivery();
     await this.storage.close();

@@ -570,6 +570,11 @@ export class C2sStream implements StreamContext {
     this.transport.end();
   }
 
+  /** Drop the connection without waiting for the peer (after close(), at shutdown). */
+  abort(): void {
+    this.transport.destroy();
+  }
+
   /** Check negotiation and idle timeouts (called by the server's sweeper). */
   checkTimeouts(now: number): void {
     const limits = this.core.config.limits;
