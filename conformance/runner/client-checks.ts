@@ -1,0 +1,193 @@
+/**
+ * Real-client checks: the scripts of conformance/clients/ (slixmpp, xmpp.js) run in child processes against
+ * the conformance server, each tied to the spec sections its run demonstrates. A check passes when the client
+ * reports everything the listed sections require of the server; otherwise it names the first thing missing.
+ */
+import { join } from "node:path";
+import { CLIENTS_DIR, runClient, runSlixmpp, runXmppjs, slixmppAvailable, SYSTEM_PYTHON, type SlixmppReport, type XmppjsReport } from "../../test/helpers/clients.js";
+import type { CheckEnv, FunctionCheckDef } from "./checks.js";
+import type { Outcome } from "./execute.js";
+
+const NS = {
+  discoInfo: "http://jabber.org/protocol/disco#info",
+  ping: "urn:xmpp:ping",
+  version: "jabber:iq:version",
+  time: "urn:xmpp:time",
+};
+/** XEP-0082 DateTime. */
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Collects the first failed expectation of a client run. */
+class Expect {
+  private problems: string[] = [];
+  that(cond: boolean, what: string): this {
+    if (!cond) this.problems.push(what);
+    return this;
+  }
+  outcome(code: number, error: string | null, stderr: string): Outcome {
+    if (this.problems.length === 0) return { status: "pass" };
+    const detail = [error ? `client error: ${error}` : "", code !== 0 ? `exit code ${code}` : "", stderr.trim() ? `stderr: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : ""].filter(Boolean);
+    return { status: "fail", message: [this.problems.join("; "), ...detail].join("\n    ") };
+  }
+}
+
+/** A fresh account for one check, so checks never depend on each other. */
+async function account(env: CheckEnv, local: string, password: string): Promise<string> {
+  const jid = `${local}@${env.target.domain}`;
+  await env.target.prepareAccount(jid, password);
+  return jid;
+}
+
+function needsSlixmpp(): Outcome | null {
+  return slixmppAvailable() ? null : { status: "fail", message: "/usr/bin/python3 with python3-slixmpp is not installed (Debian package python3-slixmpp)" };
+}
+
+/** What every slixmpp_login.py run must show: disco#info with the server identity and features, a pong, the version and the time. */
+function expectQueried(e: Expect, r: SlixmppReport, bare: string): Expect {
+  return e
+    .that(r.ok, "the client reported failure")
+    .that(r.authenticated, "not authenticated")
+    .that((r.jid ?? "").startsWith(`${bare}/`), `bound JID ${r.jid} is not a resource of ${bare}`)
+    .that(Object.values(NS).every((f) => r.features?.includes(f)), `disco#info lacks some of ${Object.values(NS).join(", ")}`)
+    .that(r.identities?.some((i) => i[0] === "server" && i[1] === "im") ?? false, "no server/im identity")
+    .that(r.ping === true, "no pong")
+    .that(r.version?.name === "Palaver", `software version name ${r.version?.name}`)
+    .that(DATETIME.test(r.time?.utc ?? ""), `entity time utc "${r.time?.utc}" is not an XEP-0082 DateTime`);
+}
+
+async function slixmppLogin(env: CheckEnv, local: string, mode: "starttls" | "direct", tls12: boolean, extra: (e: Expect, r: SlixmppReport) => void): Promise<Outcome> {
+  const missing = needsSlixmpp();
+  if (missing) return missing;
+  const password = `${local} secret`;
+  const bare = await account(env, local, password);
+  const port = mode === "direct" ? env.srv.ports.directTls : env.srv.ports.starttls;
+  const { code, report, stderr } = await runSlixmpp("slixmpp_login.py", { port, jid: bare, password, mode, tls12 });
+  const e = expectQueried(new Expect(), report, bare).that(code === 0, "non-zero exit");
+  extra(e, report);
+  return e.outcome(code, report.error, stderr);
+}
+
+async function xmppjsLogin(env: CheckEnv, local: string, service: string): Promise<Outcome> {
+  const password = `${local} secret`;
+  const bare = await account(env, local, password);
+  const { code, report, stderr } = await runXmppjs(env.srv, { service, username: local, password });
+  const r: XmppjsReport = report;
+  return new Expect()
+    .that(code === 0 && r.ok, "the client reported failure")
+    .that(r.mechanism === "SCRAM-SHA-1", `SASL mechanism ${r.mechanism}, expected SCRAM-SHA-1 (xmpp.js's first choice among the offered)`)
+    .that(r.jid === `${bare}/xmppjs`, `bound JID ${r.jid}`)
+    .that(r.tls === "TLSv1.3", `TLS ${r.tls}`)
+    .that([NS.discoInfo, NS.ping].every((f) => r.features?.includes(f)), "disco#info lacks disco#info or ping")
+    .that(r.ping, "no pong")
+    .outcome(code, r.error, stderr);
+}
+
+/** conformance/clients/slixmpp_roster.py's report (two peers, a and b). */
+interface RosterPeer { jid: string; subscription: string | null; requestsFrom: string[]; approvalsFrom: string[]; availableFrom: Record<string, string> }
+interface RosterReport { ok: boolean; error: string | null; a?: RosterPeer; b?: RosterPeer }
+
+export const CLIENT_CHECKS: readonly FunctionCheckDef[] = [
+  {
+    name: "slixmpp-starttls",
+    title: "slixmpp logs in over STARTTLS (TLS 1.3) and queries disco#info, ping, version and time",
+    proves: "RFC 6120 §5.4, RFC 6120 §6.4, RFC 6120 §7.6, RFC 7590 §3.1, XEP-0030 §3.1, XEP-0199 §4.2, XEP-0092 §2, XEP-0202 §3",
+    source: "conformance/clients/slixmpp_login.py",
+    run: (env) => slixmppLogin(env, "conf-slix-starttls", "starttls", false, (e, r) => {
+      e.that(r.tls === "TLSv1.3", `TLS ${r.tls}`);
+    }),
+  },
+  {
+    name: "slixmpp-direct-tls",
+    title: "slixmpp logs in over Direct TLS (ALPN xmpp-client, SNI) and queries the server",
+    proves: "XEP-0368 §3, RFC 7590 §3.5",
+    source: "conformance/clients/slixmpp_login.py",
+    run: (env) => slixmppLogin(env, "conf-slix-direct", "direct", false, (e, r) => {
+      e.that(r.tls === "TLSv1.3", `TLS ${r.tls}`);
+    }),
+  },
+  {
+    name: "slixmpp-tls12-scram-plus",
+    title: "slixmpp on TLS 1.2 authenticates at once with SCRAM-SHA-256-PLUS (tls-unique channel binding)",
+    proves: "RFC 7590 §3.1, RFC 7677 §3, RFC 5802 §6, RFC 5929 §3",
+    source: "conformance/clients/slixmpp_login.py",
+    run: (env) => slixmppLogin(env, "conf-slix-tls12", "starttls", true, (e, r) => {
+      e.that(r.tls === "TLSv1.2", `TLS ${r.tls}`)
+        .that(r.mechanism === "SCRAM-SHA-256-PLUS", `mechanism ${r.mechanism}`)
+        .that(r.failedMechanisms.length === 0, `refused first: ${r.failedMechanisms.map((f) => f.mechanism).join(", ")}`);
+    }),
+  },
+  {
+    name: "xmppjs-starttls",
+    title: "xmpp.js verifies the certificate over STARTTLS, authenticates with SCRAM-SHA-1 and pings",
+    proves: "RFC 6120 §5.4, RFC 6120 §6.4, RFC 5802 §5, XEP-0199 §4.2",
+    source: "conformance/clients/xmppjs_login.mjs",
+    run: (env) => xmppjsLogin(env, "conf-xmppjs-starttls", `xmpp://127.0.0.1:${env.srv.ports.starttls}`),
+  },
+  {
+    name: "xmppjs-direct-tls",
+    title: "xmpp.js verifies the certificate over Direct TLS, authenticates and pings",
+    proves: "XEP-0368 §3",
+    source: "conformance/clients/xmppjs_login.mjs",
+    // `localhost`: the certificate names the domain, and Node checks it against the host connected to.
+    run: (env) => xmppjsLogin(env, "conf-xmppjs-direct", `xmpps://localhost:${env.srv.ports.directTls}`),
+  },
+  {
+    name: "slixmpp-register",
+    title: "slixmpp registers in-band, logs in, changes its password and removes the account",
+    proves: "XEP-0077 §3.1, XEP-0077 §3.2, XEP-0077 §3.3",
+    source: "conformance/clients/slixmpp_register.py",
+    run: async (env) => {
+      const missing = needsSlixmpp();
+      if (missing) return missing;
+      const port = env.srv.ports.starttls;
+      const jid = `conf-slix-newcomer@${env.target.domain}`;
+      await env.target.prepareAccount(jid, null);
+      const register = (password: string, action: string, extra: string[] = []) =>
+        runSlixmpp("slixmpp_register.py", { port, jid, password, extra: ["--action", action, ...extra] });
+      const login = (password: string) => runSlixmpp("slixmpp_login.py", { port, jid, password });
+      const created = await register("first secret", "register");
+      const e = new Expect()
+        .that(created.code === 0 && created.report.registered === true, `registration failed (${created.report.condition ?? created.report.error})`)
+        .that(JSON.stringify(created.report.formFields) === JSON.stringify(["password", "username"]), `form fields ${JSON.stringify(created.report.formFields)}`);
+      if (created.code !== 0) return e.outcome(created.code, created.report.error, created.stderr);
+      const changed = await register("first secret", "change-password", ["--new-password", "second secret"]);
+      e.that(changed.code === 0, `password change failed (${changed.report.condition ?? changed.report.error})`);
+      const oldRefused = (await login("first secret")).code === 1;
+      const newWorks = (await login("second secret")).code === 0;
+      e.that(oldRefused, "the old password still works").that(newWorks, "the new password does not work");
+      const removed = await register("second secret", "remove");
+      e.that(removed.code === 0, `removal failed (${removed.report.condition ?? removed.report.error})`)
+        .that(removed.report.streamError === "not-authorized", `stream after removal ended with ${removed.report.streamError}`);
+      const gone = await login("second secret");
+      e.that(gone.code === 1 && !gone.report.authenticated, "the removed account can still log in");
+      return e.outcome(0, null, "");
+    },
+  },
+  {
+    name: "slixmpp-roster-subscription",
+    title: "two slixmpp clients subscribe to each other's presence (both ways) and see each other's presence",
+    proves: "RFC 6121 §3.1.2, RFC 6121 §3.1.3, RFC 6121 §3.1.5, RFC 6121 §3.1.6, RFC 6121 §4.2.2, RFC 6121 §4.4.2",
+    source: "conformance/clients/slixmpp_roster.py",
+    run: async (env) => {
+      const missing = needsSlixmpp();
+      if (missing) return missing;
+      const a = await account(env, "conf-romeo", "romeo secret");
+      const b = await account(env, "conf-juliet", "juliet secret");
+      const { code, report, stderr } = await runClient<RosterReport>(SYSTEM_PYTHON, [
+        join(CLIENTS_DIR, "slixmpp_roster.py"), "--host", env.target.host, "--port", String(env.srv.ports.starttls), "--mode", "starttls",
+        "--jid", a, "--password", "romeo secret", "--jid2", b, "--password2", "juliet secret",
+      ]);
+      const ra = report.a;
+      const rb = report.b;
+      return new Expect()
+        .that(code === 0 && report.ok, "the clients reported failure")
+        .that(ra?.subscription === "both" && rb?.subscription === "both", `subscriptions ${ra?.subscription} / ${rb?.subscription}, expected both / both`)
+        .that(JSON.stringify(rb?.requestsFrom) === JSON.stringify([a]), `requests reaching ${b}: ${JSON.stringify(rb?.requestsFrom)}`)
+        .that(JSON.stringify(ra?.requestsFrom) === JSON.stringify([b]), `requests reaching ${a}: ${JSON.stringify(ra?.requestsFrom)}`)
+        .that((ra?.approvalsFrom.includes(b) ?? false) && (rb?.approvalsFrom.includes(a) ?? false), "an approval did not arrive")
+        .that(!!ra && !!rb && ra.availableFrom[rb.jid] === "b online", `${a} did not get ${b}'s presence`)
+        .that(!!ra && !!rb && rb.availableFrom[ra.jid] === "status update", `${b} did not get ${a}'s presence and its update`)
+        .outcome(code, report.error, stderr);
+    },
+  },
+];
