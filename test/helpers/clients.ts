@@ -107,3 +107,17 @@ export function runXmppjs(srv: TestServer, o: { service: string; username: strin
   const args = [join(CLIENTS_DIR, "xmppjs_login.mjs"), "--service", o.service, "--domain", srv.domain, "--username", o.username, "--password", o.password];
   return runClient<XmppjsReport>(process.execPath, args, env);
 }
+
+export interface XmppjsImReport {
+  ok: boolean;
+  steps: Record<string, unknown>;
+  error: string | null;
+}
+
+/** Two xmpp.js accounts (one on two devices) through the IM scenario of conformance/clients/xmppjs_im.mjs. */
+export function runXmppjsIm(srv: TestServer, o: { service: string; alice: string; bob: string }): Promise<ClientRun<XmppjsImReport>> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: trustFile(srv) };
+  delete env.NODE_TLS_REJECT_UNAUTHORIZED;
+  const args = [join(CLIENTS_DIR, "xmppjs_im.mjs"), "--service", o.service, "--domain", srv.domain, "--alice", o.alice, "--bob", o.bob];
+  return runClient<XmppjsImReport>(process.execPath, args, env);
+}
