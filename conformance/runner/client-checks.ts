@@ -4,7 +4,7 @@
  * reports everything the listed sections require of the server; otherwise it names the first thing missing.
  */
 import { join } from "node:path";
-import { CLIENTS_DIR, runClient, runSlixmpp, runXmppjs, slixmppAvailable, SYSTEM_PYTHON, type SlixmppReport, type XmppjsReport } from "../../test/helpers/clients.js";
+import { CLIENTS_DIR, runClient, runSlixmpp, runXmppjs, runXmppjsIm, slixmppAvailable, SYSTEM_PYTHON, type SlixmppReport, type XmppjsReport } from "../../test/helpers/clients.js";
 import type { CheckEnv, FunctionCheckDef } from "./checks.js";
 import type { Outcome } from "./execute.js";
 
@@ -187,6 +187,30 @@ export const CLIENT_CHECKS: readonly FunctionCheckDef[] = [
         .that((ra?.approvalsFrom.includes(b) ?? false) && (rb?.approvalsFrom.includes(a) ?? false), "an approval did not arrive")
         .that(!!ra && !!rb && ra.availableFrom[rb.jid] === "b online", `${a} did not get ${b}'s presence`)
         .that(!!ra && !!rb && rb.availableFrom[ra.jid] === "status update", `${b} did not get ${a}'s presence and its update`)
+        .outcome(code, report.error, stderr);
+    },
+  },
+  {
+    name: "xmppjs-im",
+    title: "two xmpp.js users: roster push, mutual subscription, presence, chat, a sent carbon on a second device, an offline message with delay",
+    proves: "RFC 6121 §2.1.6, RFC 6121 §3.1.2, RFC 6121 §4.2.2, RFC 6121 §8.5.2.1.1, XEP-0280 §7, XEP-0160 §4, XEP-0203 §3",
+    source: "conformance/clients/xmppjs_im.mjs",
+    run: async (env) => {
+      const alice = await account(env, "conf-xmppjs-alice", "alice secret");
+      const bob = await account(env, "conf-xmppjs-bob", "bob secret");
+      const { code, report, stderr } = await runXmppjsIm(env.srv, {
+        service: `xmpp://127.0.0.1:${env.srv.ports.starttls}`,
+        alice: `${alice.split("@")[0]}:alice secret`,
+        bob: `${bob.split("@")[0]}:bob secret`,
+      });
+      const s = report.steps;
+      return new Expect()
+        .that(code === 0 && report.ok, "the clients reported failure")
+        .that(s.rosterSet === true, "no roster push after a roster set")
+        .that(s.mutualPresence === true && s.subscription === "both", `subscription ${String(s.subscription)}, expected both`)
+        .that(s.chat === true, "the chat message did not arrive")
+        .that(s.carbonSent === true, "no sent carbon on the second device")
+        .that(typeof s.offlineDelay === "string" && DATETIME.test(s.offlineDelay), `offline message delay stamp ${String(s.offlineDelay)}`)
         .outcome(code, report.error, stderr);
     },
   },
