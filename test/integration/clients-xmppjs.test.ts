@@ -15,6 +15,8 @@ let watcher: Watcher;
 test.before(async () => {
   srv = await startTestServer();
   await srv.addUser("carol@localhost", "xmpp.js rocks");
+  // Tests run concurrently: each logs in as its own account, or the same full JID would conflict.
+  await srv.addUser("dave@localhost", "xmpp.js rocks");
   watcher = await Watcher.start(srv);
 });
 
@@ -39,10 +41,10 @@ test("STARTTLS: xmpp.js verifies the certificate, logs in with SCRAM-SHA-1, gets
 
 test("Direct TLS: xmpp.js logs in with SCRAM-SHA-1, gets disco#info and a pong", async (t) => {
   // `localhost`, not 127.0.0.1: Node checks the certificate's name against the host it connects to.
-  const { code, report } = await runXmppjs(srv, { service: `xmpps://localhost:${srv.ports.directTls}`, username: "carol", password: "xmpp.js rocks" });
+  const { code, report } = await runXmppjs(srv, { service: `xmpps://localhost:${srv.ports.directTls}`, username: "dave", password: "xmpp.js rocks" });
   t.is(code, 0, report.error ?? "");
   t.is(report.mechanism, "SCRAM-SHA-1");
-  t.is(report.jid, "carol@localhost/xmppjs");
+  t.is(report.jid, "dave@localhost/xmppjs");
   t.is(report.tls, "TLSv1.3");
   for (const f of FEATURES) t.true(report.features!.includes(f), f);
   t.true(report.ping);
