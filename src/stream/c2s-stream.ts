@@ -523,8 +523,8 @@ export class C2sStream implements StreamContext {
       to = parsed.jid;
     }
     if (kind === "iq" && !this.validIq(el)) return;
-    // Legacy session establishment (RFC 3921 §3, kept by RFC 6121 clients such as Strophe/Converse.js): it comes
-    // after binding; the feature is offered as <optional/>, and the request is simply acknowledged.
+    // Legacy session establishment (RFC 3921 §3) comes after binding; Strophe.js and Converse.js still send it
+    // when the feature is offered, even as <optional/>. There is nothing to establish: acknowledge it.
     if (kind === "iq" && el.attrs.type === "set" && (el.attrs.to === undefined || to.full === this.hostName)) {
       const payload = el.getChildElements()[0];
       if (payload?.name === "session" && payload.attrs.xmlns === NS_SESSION) {

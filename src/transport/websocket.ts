@@ -111,6 +111,7 @@ export class WebSocketEndpoint {
       });
       this.live.add(transport);
       transport.onGone = () => this.live.delete(transport);
+      log.info("websocket opened", { ip: ctx.ip, secure: ctx.secure });
       if (!this.o.accept(transport, ctx.plaintextAllowed, websocketFraming)) this.live.delete(transport);
     });
   };
