@@ -22,7 +22,8 @@ test.before(async () => {
   installXhr();
   Strophe.setLogLevel(Strophe.LogLevel.FATAL);
   srv = await startWebServer(
-    { limits: { maxBodyBytes: MAX_BODY }, origins: ["https://app.example"] },
+    // A long polling interval, so two quick empty polls of a polling session are always "too frequent".
+    { limits: { maxBodyBytes: MAX_BODY }, origins: ["https://app.example"], bosh: { polling: 30 } },
     { limits: { maxConnectionsPerIp: 1000 } },
   );
   await srv.addUser("alice@localhost", "alice's secret");
@@ -227,6 +228,30 @@ test("a held request asked for again: the old connection gets a recoverable erro
   t.is(answer.el?.getChild("iq")?.attrs.id, "after");
   await bosh(srv.http, boshBody({ rid: s.rid + 2, sid: s.sid, type: "terminate" }));
   t.is((await next).el?.attrs.type, "terminate");
+});
+
+test("acknowledgements: with ack='1', a response to an older request names the highest rid received (§9.1)", async (t) => {
+  const s = await create({ ack: 1 });
+  t.is(s.first.el?.attrs.ack, String(s.rid - 1));
+  const held = bosh(srv.http, boshBody({ rid: s.rid, sid: s.sid, ack: s.rid - 1 }));
+  await new Promise((r) => setTimeout(r, 50));
+  // A second request pushes the first one out (hold is 1); its answer acknowledges the second.
+  const next = bosh(srv.http, boshBody({ rid: s.rid + 1, sid: s.sid, ack: s.rid - 1 }));
+  t.is((await held).el?.attrs.ack, String(s.rid + 1));
+  await bosh(srv.http, boshBody({ rid: s.rid + 2, sid: s.sid, type: "terminate" }));
+  t.is((await next).el?.attrs.type, "terminate");
+});
+
+test("a polling session (hold='0') is answered at once, and polling faster than 'polling' is a policy-violation (§13)", async (t) => {
+  const s = await create({ hold: 0 });
+  t.is(s.first.el?.attrs.hold, "0");
+  t.is(s.first.el?.attrs.requests, "1");
+  const first = await bosh(srv.http, boshBody({ rid: s.rid, sid: s.sid }));
+  t.is(first.status, 200);
+  t.is(first.el?.attrs.type, undefined);
+  const second = await bosh(srv.http, boshBody({ rid: s.rid + 1, sid: s.sid }));
+  t.is(second.el?.attrs.type, "terminate");
+  t.is(second.el?.attrs.condition, "policy-violation");
 });
 
 test("pause: held requests are answered at once, without payloads (§10)", async (t) => {
