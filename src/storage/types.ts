@@ -50,6 +50,13 @@ export interface ArchiveQuery {
   /** RSM: items strictly after / before this id (XEP-0059). `before: ""` means "the last page". */
   after?: string;
   before?: string;
+  /**
+   * Bounds of the result set itself (XEP-0313 `after-id` / `before-id`): only items strictly after / before this id.
+   * Unlike `after` / `before` they are filters (`count` counts only the items between them) and do not set the paging
+   * direction, so they combine with either cursor. An unknown id is item-not-found, as for the cursors.
+   */
+  afterId?: string;
+  beforeId?: string;
   ids?: string[];
   fulltext?: string;
   limit?: number;

@@ -411,6 +411,43 @@ export function storageContract(test: TestFn, name: string, open: () => Promise<
     t.true(p.complete);
   });
 
+  check("archive: afterId and beforeId bound the result set and its count, in either paging direction", async (t, s) => {
+    const a = s.archive("test/archive");
+    const ids = await fill(a, "alice@example.com", 12);
+    const between = { afterId: ids[2], beforeId: ids[9] };
+    let p = ok(t, await a.query("alice@example.com", between));
+    t.deepEqual(nums(p.items), [3, 4, 5, 6, 7, 8]);
+    t.true(p.complete);
+    t.is(p.count, 6, "count is of the bounded set");
+    p = ok(t, await a.query("alice@example.com", { ...between, limit: 2 }));
+    t.deepEqual(nums(p.items), [3, 4], "forward from the lower bound");
+    t.false(p.complete);
+    t.is(p.count, 6);
+    p = ok(t, await a.query("alice@example.com", { ...between, after: ids[6], limit: 2 }));
+    t.deepEqual(nums(p.items), [7, 8], "forward paging stops at beforeId");
+    t.true(p.complete);
+    t.is(p.count, 6);
+    p = ok(t, await a.query("alice@example.com", { ...between, before: "", limit: 4 }));
+    t.deepEqual(nums(p.items), [5, 6, 7, 8], "the last page of the bounded set");
+    t.false(p.complete);
+    p = ok(t, await a.query("alice@example.com", { ...between, before: ids[5], limit: 4 }));
+    t.deepEqual(nums(p.items), [3, 4], "backward paging stops at afterId");
+    t.true(p.complete);
+    p = ok(t, await a.query("alice@example.com", { afterId: ids[9], after: ids[3], limit: 10 }));
+    t.deepEqual(nums(p.items), [10, 11], "the later of afterId and after wins");
+    p = ok(t, await a.query("alice@example.com", { afterId: ids[7], with: "even@example.com" }));
+    t.deepEqual(nums(p.items), [8, 10]);
+    t.is(p.count, 2, "with other filters");
+    p = ok(t, await a.query("alice@example.com", { afterId: ids[5], beforeId: ids[3] }));
+    t.deepEqual(p.items, []);
+    t.is(p.count, 0);
+    p = ok(t, await a.query("alice@example.com", { afterId: ids[4], fulltext: "msg", limit: 0 }));
+    t.is(p.count, 7, "fulltext count within the bounds");
+    const notFound = { ok: false, error: "item-not-found" };
+    t.deepEqual(await a.query("alice@example.com", { afterId: "no-such-id" }), notFound);
+    t.deepEqual(await a.query("alice@example.com", { beforeId: "no-such-id", with: "nobody@example.com" }), notFound);
+  });
+
   check("archive: full walks forward and backward see every item once", async (t, s) => {
     const a = s.archive("test/archive");
     const ids = await fill(a, "alice@example.com", 103);

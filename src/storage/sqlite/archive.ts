@@ -3,6 +3,7 @@
  *
  * Items are in archive order: insertion order, `seq`. Every query becomes a seq range plus filters, read in seq order:
  * - `after` / `before` ids are looked up once (unique index on (store, id)) and become `seq > x` / `seq < y`;
+ *   `afterId` / `beforeId` likewise, but narrow the filters' range (so they count) rather than set the cursors;
  * - `start` / `end` become a seq range with one seek each on (store, owner, when_ms), exact while the owner's items
  *   were appended in timestamp order, widened by the owner's `disorder` and checked on when_ms otherwise
  *   (see archive_owners in migrations.ts);
@@ -163,8 +164,22 @@ export class SqliteArchiveStore implements ArchiveStore {
       if (beforeSeq === undefined) return notFound();
     }
 
+    // Bounds of the result set (after-id / before-id): they narrow the filters' seq range.
+    let afterIdSeq: number | undefined;
+    let beforeIdSeq: number | undefined;
+    if (q.afterId !== undefined) {
+      afterIdSeq = this.#seqOf(owner, q.afterId);
+      if (afterIdSeq === undefined) return notFound();
+    }
+    if (q.beforeId !== undefined) {
+      beforeIdSeq = this.#seqOf(owner, q.beforeId);
+      if (beforeIdSeq === undefined) return notFound();
+    }
+
     const filters = this.#filters(owner, q);
     if (filters === undefined) return empty();
+    if (afterIdSeq !== undefined) filters.lo = Math.max(filters.lo ?? afterIdSeq, afterIdSeq);
+    if (beforeIdSeq !== undefined) filters.hi = Math.min(filters.hi ?? beforeIdSeq, beforeIdSeq);
 
     const page = this.#sql(owner, filters, afterSeq, beforeSeq);
     const backward = q.before !== undefined;
