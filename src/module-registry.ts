@@ -6,9 +6,9 @@ import type { Element } from "ltx";
 import type { HookBus } from "./hooks.js";
 import type { Logger } from "./log.js";
 import type {
-  AccountsApi, DiscoInfo, DiscoItem, RosterApi, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
+  AccountsApi, DiscoInfo, DiscoItem, DomainHandler, RosterApi, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
 } from "./modules.js";
-import type { IqTable } from "./router.js";
+import type { RouteTable } from "./router.js";
 import type { StreamExtensions } from "./core-context.js";
 import type { Storage } from "./storage/types.js";
 
@@ -62,8 +62,9 @@ export function orderByRequires(mods: ModuleToLoad[]): ModuleToLoad[] {
 
 const iqKey = (type: string, target: IqTarget, ns: string, name: string) => `${type}\u0000${target}\u0000${ns}\u0000${name}`;
 
-export class ModuleRegistry implements IqTable, StreamExtensions {
+export class ModuleRegistry implements RouteTable, StreamExtensions {
   private readonly iqs = new Map<string, { module: string; handler: IqHandler }>();
+  private readonly domains = new Map<string, { module: string; handler: DomainHandler }>();
   private readonly nonzas = new Map<string, NonzaHandler>();
   private readonly preAuthIqs = new Map<string, PreAuthIqHandler>();
   private readonly loaded = new Map<string, Loaded>();
@@ -73,6 +74,14 @@ export class ModuleRegistry implements IqTable, StreamExtensions {
 
   lookup(type: "get" | "set", target: IqTarget, ns: string, name: string): IqHandler | undefined {
     return this.iqs.get(iqKey(type, target, ns, name))?.handler;
+  }
+
+  domainHandler(domain: string): DomainHandler | undefined {
+    return this.domains.get(domain)?.handler;
+  }
+
+  servesDomain(domain: string): boolean {
+    return this.domains.has(domain);
   }
 
   streamFeatures(stage: StreamFeature["stage"]): readonly StreamFeature[] {
@@ -194,6 +203,14 @@ export class ModuleRegistry implements IqTable, StreamExtensions {
       hook: (event, handler, priority) => {
         entry.undo.push(deps.hooks.on(event, handler, priority));
       },
+      serveDomain: (domain, handler) => {
+        if (deps.server.isLocalHost(domain)) throw new Error(`module "${def.id}" cannot serve ${domain}: it is one of the configured hosts`);
+        const existing = this.domains.get(domain);
+        if (existing) throw new Error(`domain ${domain} is already served by module "${existing.module}"`);
+        this.domains.set(domain, { module: def.id, handler });
+        entry.undo.push(() => { this.domains.delete(domain); });
+      },
+      fire: (event, payload) => deps.hooks.fire(event, payload),
       nonza: (ns, name, handler) => {
         const key = `${ns}\u0000${name}`;
         if (this.nonzas.has(key)) throw new Error(`<${name} xmlns='${ns}'/> is already handled`);

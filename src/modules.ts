@@ -6,7 +6,7 @@
  */
 import type { Element } from "ltx";
 import type { z } from "zod";
-import type { Hook, HookMap } from "./hooks.js";
+import type { Hook, HookMap, StanzaEvent } from "./hooks.js";
 import type { Jid } from "./jid.js";
 import type { Logger } from "./log.js";
 import type { ClientSession, Session } from "./session/types.js";
@@ -100,9 +100,18 @@ export interface ServerInfo {
   readonly startedAt: number;
   readonly hosts: readonly string[];
   isLocalHost(domain: string): boolean;
+  /** A domain a module serves (ModuleApi.serveDomain), such as conference.<host>: local, but not a host. */
+  isServedDomain(domain: string): boolean;
   admins(host: string): readonly Jid[];
   isAdmin(jid: Jid): boolean;
 }
+
+/**
+ * Takes every stanza addressed to a module-served domain or to any address at it (ModuleApi.serveDomain),
+ * after `stanza:pre`. The stanza is then the handler's: it answers, bounces or drops it. Throwing is for bugs
+ * (the router logs it and bounces internal-server-error).
+ */
+export type DomainHandler = (event: StanzaEvent) => void;
 
 /** Read access to the sessions of bound clients. */
 export interface SessionView {
@@ -153,6 +162,8 @@ export interface ModuleApi<C> {
   readonly roster: RosterApi;
   iq(type: "get" | "set", ns: string, name: string, handler: IqHandler, opts?: { to?: IqTarget }): void;
   hook<K extends keyof HookMap>(event: K, handler: Hook<HookMap[K]>, priority?: number): void;
+  /** Fire an event (typically one the module declared by merging into HookMap); true when a handler took it. */
+  fire<K extends keyof HookMap>(event: K, payload: HookMap[K]): boolean;
   /** Handle a top-level element in namespace `ns` that is not a stanza (e.g. XEP-0198 <r/>). */
   nonza(ns: string, name: string, handler: NonzaHandler): void;
   /** Offer a stream feature (it can read the module's config, unlike a static declaration). */
@@ -163,6 +174,12 @@ export interface ModuleApi<C> {
   keyval(name: string): KeyValStore;
   map(name: string): MapStore;
   archive(name: string): ArchiveStore;
+  /**
+   * Serve a domain that is not one of the configured hosts (a service such as conference.<host>): every stanza
+   * to it or to any address at it (room@domain, room@domain/nick) goes to `handler` instead of being routed as
+   * remote. One module per domain; `server.isServedDomain` answers for it while the module is loaded.
+   */
+  serveDomain(domain: string, handler: DomainHandler): void;
   /** Route a stanza the server generates (its `from` must be a local address). */
   send(stanza: Element): void;
   /** Server disco#info as all modules declare it (for the disco module and entity capabilities). */

@@ -8,7 +8,7 @@ import { xml } from "@xmpp/xml";
 import type { HookBus, HookName, StanzaEvent } from "./hooks.js";
 import type { Jid } from "./jid.js";
 import type { Logger } from "./log.js";
-import type { IqHandler, IqResult, IqTarget, ServerInfo } from "./modules.js";
+import type { DomainHandler, IqHandler, IqResult, IqTarget, ServerInfo } from "./modules.js";
 import type { Session } from "./session/types.js";
 import { errorReply, StanzaError } from "./xml/stanza-error.js";
 
@@ -16,9 +16,17 @@ export interface IqTable {
   lookup(type: "get" | "set", target: IqTarget, ns: string, name: string): IqHandler | undefined;
 }
 
+/** IQ handlers, and the domains modules serve (ModuleApi.serveDomain). */
+export interface RouteTable extends IqTable {
+  domainHandler(domain: string): DomainHandler | undefined;
+}
+
 export type Target = IqTarget;
 
-/** Where an address points from this server's point of view (RFC 6120 §10.3-10.5). */
+/**
+ * Where an address points from this server's point of view (RFC 6120 §10.3-10.5). Module-served domains are
+ * taken by the router before this is asked.
+ */
 export function classify(to: Jid, server: ServerInfo): Target | "remote" {
   if (!server.isLocalHost(to.domain)) return "remote";
   if (!to.local) return "host";
@@ -35,7 +43,7 @@ export class Router {
   constructor(
     private readonly hooks: HookBus,
     private readonly server: ServerInfo,
-    private readonly iqs: IqTable,
+    private readonly iqs: RouteTable,
     private readonly log: Logger,
   ) {}
 
@@ -43,6 +51,8 @@ export class Router {
   route(origin: Session | null, stanza: Element, from: Jid, to: Jid): void {
     const event: StanzaEvent = { origin, stanza, from, to };
     if (this.hooks.fire("stanza:pre", event)) return;
+    const served = this.iqs.domainHandler(to.domain);
+    if (served) return this.serve(event, served);
     const target = classify(to, this.server);
     if (target === "remote") {
       if (!this.hooks.fire("route:remote", event)) this.bounce(event, new StanzaError("remote-server-not-found"));
@@ -54,6 +64,16 @@ export class Router {
     }
     const name = EVENTS[stanza.name]?.[target];
     if (!name || !this.hooks.fire(name, event)) this.unhandled(event);
+  }
+
+  /** A stanza for a module-served domain: the module's from here on. */
+  private serve(event: StanzaEvent, handler: DomainHandler): void {
+    try {
+      handler(event);
+    } catch (err) {
+      this.log.error("domain handler failed", { domain: event.to.domain, stanza: event.stanza.name, err });
+      this.bounce(event, new StanzaError("internal-server-error"));
+    }
   }
 
   private request(event: StanzaEvent, type: "get" | "set", target: Target): void {

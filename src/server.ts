@@ -109,6 +109,7 @@ export class Server {
       startedAt: Date.now(),
       hosts,
       isLocalHost: (d) => Object.prototype.hasOwnProperty.call(config.hosts, d),
+      isServedDomain: (d) => modules.servesDomain(d),
       admins: (h) => admins.get(h) ?? [],
       isAdmin: (j) => (admins.get(j.domain) ?? []).some((a) => a.bare === j.bare),
     };

@@ -12,6 +12,12 @@ export interface SessionBase {
   readonly secure: boolean;
   /** Serialise once and write; goes through the `stanza:out` hook. */
   send(stanza: Element): void;
+  /**
+   * Write `serialized`, which must be exactly `stanza.toString()`: for senders that deliver one stanza to many
+   * sessions (group chat fan-out) and serialise it once, splicing each recipient's address in. `stanza:out`
+   * sees `stanza`. Sessions that cannot write bytes as they are leave it out; callers then use `send`.
+   */
+  sendSerialized?(stanza: Element, serialized: string): void;
   /** Close the stream, with a stream error when given (RFC 6120 §4.9). */
   close(error?: StreamErrorCondition, text?: string): void;
 }

@@ -626,6 +626,11 @@ class ClientSessionImpl implements ClientSession {
     this.stream.writeRaw(stanza.toString());
   }
 
+  sendSerialized(stanza: Element, serialized: string): void {
+    this.stream.outgoing(this, stanza);
+    this.stream.writeRaw(serialized);
+  }
+
   close(error?: StreamErrorCondition, text?: string): void {
     this.stream.close(error, text);
   }
