@@ -17,7 +17,9 @@ import privateStorage from "./0049-private/index.js";
 import blocking from "./0191-blocking/index.js";
 import search from "./0055-search/index.js";
 import caps from "./0115-caps/index.js";
+import pep from "./0163-pep/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
   offline, carbons, stanzaId, addressing,
-  vcard, privateStorage, blocking, search, caps];
+  vcard, privateStorage, blocking, search, caps,
+  pep];

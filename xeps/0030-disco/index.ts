@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Jid } from "../../src/jid.js";
 import { defineModule, type DiscoItem, type Identity } from "../../src/modules.js";
 import { StanzaError } from "../../src/xml/stanza-error.js";
+import { accountDiscoProviders } from "./account.js";
 
 const NS_INFO = "http://jabber.org/protocol/disco#info";
 const NS_ITEMS = "http://jabber.org/protocol/disco#items";
@@ -78,16 +79,31 @@ export default defineModule({
     // service-unavailable, as for an account that does not exist (RFC 6121 §8.5.1), so they learn nothing.
     const mayAsk = async (from: Jid, to: Jid) => from.bare === to.bare || api.roster.isSubscriber(to.bare, from.bare);
 
+    // A node of the account is answered by the module that has it (PEP nodes, XEP-0163 §6.2 and XEP-0060 §5.3),
+    // for whoever that module lets see it; otherwise as before: item-not-found to those who may ask about the
+    // account, service-unavailable to others.
+    const atNode = async (kind: "nodeInfo" | "nodeItems", from: Jid, to: Jid, node: string) => {
+      for (const p of accountDiscoProviders(api.server)) {
+        const answer = await p[kind]?.(to.toBare(), from, node);
+        if (answer !== undefined) return answer;
+      }
+      return (await mayAsk(from, to)) ? new StanzaError("item-not-found") : new StanzaError("service-unavailable");
+    };
+
     api.iq("get", NS_INFO, "query", async ({ payload, from, to }) => {
+      if (payload.attrs.node) return atNode("nodeInfo", from, to, payload.attrs.node);
       if (!(await mayAsk(from, to))) return new StanzaError("service-unavailable");
-      if (payload.attrs.node) return new StanzaError("item-not-found");
-      return infoQuery([{ category: "account", type: "registered" }], api.accountDiscoFeatures(), []);
+      const identities: Identity[] = [{ category: "account", type: "registered" }];
+      for (const p of accountDiscoProviders(api.server)) identities.push(...(p.identities ?? []));
+      return infoQuery(identities, api.accountDiscoFeatures(), []);
     }, { to: "bare" });
 
     api.iq("get", NS_ITEMS, "query", async ({ payload, from, to }) => {
+      if (payload.attrs.node) return atNode("nodeItems", from, to, payload.attrs.node);
       if (!(await mayAsk(from, to))) return new StanzaError("service-unavailable");
-      if (payload.attrs.node) return new StanzaError("item-not-found");
-      return xml("query", { xmlns: NS_ITEMS });
+      const items: DiscoItem[] = [];
+      for (const p of accountDiscoProviders(api.server)) if (p.items) items.push(...(await p.items(to.toBare(), from)));
+      return xml("query", { xmlns: NS_ITEMS }, items.map((i) => xml("item", { jid: i.jid, name: i.name, node: i.node })));
     }, { to: "bare" });
   },
 });
