@@ -19,6 +19,10 @@ const CORE = [
   "| RFC 7622 | Address format (PRECIS preparation) | core | complete |",
   "| RFC 5802 / 7677 | SCRAM-SHA-1, SCRAM-SHA-256 and -PLUS | core | complete |",
   "| XEP-0368 | Direct TLS (ALPN xmpp-client) | core | complete |",
+  "| RFC 7395 | XMPP over WebSocket (`xmpp` subprotocol, framing, see-other-uri) | core | complete |",
+  "| XEP-0124 | BOSH (wait/hold/requests, rid window and retransmission, acks, pause, CORS; no key sequencing) | core | partial |",
+  "| XEP-0206 | XMPP over BOSH (stream restart, terminate conditions) | core | complete |",
+  "| XEP-0156 | Connection methods discovery (host-meta XRD and JSON) | core | complete |",
   "| XEP-0440 | SASL channel-binding type capability | core | complete |",
 ];
 

@@ -3,7 +3,8 @@
  * 127.0.0.1, its own certificate, the default test modules), seen by the checks as a Target.
  */
 import { jid } from "../../src/jid.js";
-import { startTestServer, type TestServer } from "../../test/helpers/server.js";
+import type { TestServer } from "../../test/helpers/server.js";
+import { startWebServer } from "../../test/web/helpers.js";
 import type { Target } from "./execute.js";
 
 export function targetFor(srv: TestServer): Target {
@@ -24,8 +25,8 @@ export function targetFor(srv: TestServer): Target {
   };
 }
 
-/** Start the conformance server with the test harness's defaults. */
+/** Start the conformance server with the test harness's defaults, plus HTTP and HTTPS listeners (WebSocket, BOSH). */
 export async function startConformanceServer(): Promise<{ srv: TestServer; target: Target }> {
-  const srv = await startTestServer();
+  const srv = await startWebServer();
   return { srv, target: targetFor(srv) };
 }
