@@ -1,0 +1,21 @@
+/**
+ * Every scenario, in the order a full run takes them. A new scenario: a file in this folder exporting a
+ * `Scenario`, and a line here.
+ */
+import { chatClosedLoop } from "./chat-closed-loop.js";
+import { chatFixedRate } from "./chat-fixed-rate.js";
+import { idleTcp, idleTls } from "./idle.js";
+import { loginPlain, loginScramSha1, loginScramSha256 } from "./login.js";
+import { register } from "./register.js";
+import type { Scenario } from "./types.js";
+
+export const SCENARIOS: readonly Scenario[] = [
+  register,
+  loginPlain,
+  loginScramSha1,
+  loginScramSha256,
+  chatFixedRate,
+  chatClosedLoop,
+  idleTcp,
+  idleTls,
+];
