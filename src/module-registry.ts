@@ -6,8 +6,9 @@ import type { Element } from "ltx";
 import type { HookBus } from "./hooks.js";
 import type { Logger } from "./log.js";
 import type {
-  AccountsApi, DiscoInfo, DiscoItem, DomainHandler, RosterApi, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
+  AccountsApi, DiscoInfo, HttpApi, DiscoItem, DomainHandler, RosterApi, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
 } from "./modules.js";
+import { HttpRoutes } from "./http/routes.js";
 import type { RouteTable } from "./router.js";
 import type { StreamExtensions } from "./core-context.js";
 import type { Storage } from "./storage/types.js";
@@ -21,6 +22,8 @@ export interface RegistryDeps {
   roster: RosterApi;
   storage: Storage;
   send(stanza: Element): void;
+  /** The route table shared by the web listeners, and their base URLs (see HttpApi); none: no web listeners. */
+  http?: { routes: HttpRoutes; baseUrl: HttpApi["baseUrl"] };
 }
 
 /** A module ready to load: its definition and its validated options. */
@@ -70,7 +73,11 @@ export class ModuleRegistry implements RouteTable, StreamExtensions {
   private readonly loaded = new Map<string, Loaded>();
   private features: StreamFeature[] = [];
 
-  constructor(private readonly deps: RegistryDeps) {}
+  private readonly http: NonNullable<RegistryDeps["http"]>;
+
+  constructor(private readonly deps: RegistryDeps) {
+    this.http = deps.http ?? { routes: new HttpRoutes(), baseUrl: () => null };
+  }
 
   lookup(type: "get" | "set", target: IqTarget, ns: string, name: string): IqHandler | undefined {
     return this.iqs.get(iqKey(type, target, ns, name))?.handler;
@@ -231,6 +238,10 @@ export class ModuleRegistry implements RouteTable, StreamExtensions {
       map: (name) => deps.storage.map(storeName(name, "map")),
       archive: (name) => deps.storage.archive(storeName(name, "archive")),
       send: (stanza) => deps.send(stanza),
+      http: {
+        route: (route) => { entry.undo.push(this.http.routes.add(route)); },
+        baseUrl: (host) => this.http.baseUrl(host),
+      },
       discoInfo: (host) => this.discoInfo(host),
       discoInfoNodes: (host) => this.discoInfoNodes(host),
       discoItems: (host) => this.discoItems(host),

@@ -7,6 +7,7 @@
 import type { Element } from "ltx";
 import type { z } from "zod";
 import type { Hook, HookMap, StanzaEvent } from "./hooks.js";
+import type { HttpRoute } from "./http/routes.js";
 import type { Jid } from "./jid.js";
 import type { Logger } from "./log.js";
 import type { ClientSession, Session } from "./session/types.js";
@@ -113,6 +114,18 @@ export interface ServerInfo {
  */
 export type DomainHandler = (event: StanzaEvent) => void;
 
+/** What modules may do on the server's HTTP and HTTPS listeners (file upload, ...). */
+export interface HttpApi {
+  /** Serve a route on every http/https listener, after the built-in ones; removed on unload. */
+  route(route: HttpRoute): void;
+  /**
+   * The base URL ("https://example.org:5443", no trailing slash) at which clients reach the web listeners for
+   * `host`: the first https listener (its publicUrl, else host and port), else the first http one; null when
+   * there is no web listener. Ask when the URL is needed: listeners are opened after modules are loaded.
+   */
+  baseUrl(host: string): string | null;
+}
+
 /** Read access to the sessions of bound clients. */
 export interface SessionView {
   get(fullJid: string): ClientSession | undefined;
@@ -182,6 +195,7 @@ export interface ModuleApi<C> {
   serveDomain(domain: string, handler: DomainHandler): void;
   /** Route a stanza the server generates (its `from` must be a local address). */
   send(stanza: Element): void;
+  readonly http: HttpApi;
   /** Server disco#info as all modules declare it (for the disco module and entity capabilities). */
   discoInfo(host: string): DiscoInfo;
   /** Nodes at which the server's disco#info is also answered (see DiscoDeclaration.infoNodes). */

@@ -62,8 +62,6 @@ export class Server {
   private readonly perIp = new Map<string, number>();
   private readonly netServers: { server: net.Server; kind: BoundListener["kind"] }[] = [];
   private readonly httpListeners: HttpListener[] = [];
-  /** HTTP routes modules add (file upload, ...): served by every http/https listener after the built-in ones. */
-  readonly httpRoutes = new HttpRoutes();
   private sweeper: NodeJS.Timeout | null = null;
   private stopping = false;
   readonly listeners: BoundListener[] = [];
@@ -79,6 +77,8 @@ export class Server {
     readonly accounts: Accounts,
     private readonly core: CoreContext,
     private readonly undoDelivery: () => void,
+    /** HTTP routes modules add (file upload, ...): served by every http/https listener after the built-in ones. */
+    readonly httpRoutes: HttpRoutes,
   ) {}
 
   static async start(opts: ServerOptions): Promise<Server> {
@@ -118,6 +118,8 @@ export class Server {
     const sessions = new SessionRegistry();
     const accounts = new Accounts(storage.accounts, hooks, server, config.auth.scramIterations);
     let router!: Router;
+    let instance: Server | null = null;
+    const httpRoutes = new HttpRoutes();
     // The IM core (RFC 6121): a built-in module, loaded before the configured ones.
     const im = createIm({
       hooks, log, server, sessions, accounts: storage.accounts, storage,
@@ -127,6 +129,7 @@ export class Server {
     const modules = new ModuleRegistry({
       hooks, log, server, sessions, accounts, storage, roster: im.roster,
       send: (stanza) => routeGenerated(router, stanza, log),
+      http: { routes: httpRoutes, baseUrl: (host) => instance?.webBaseUrl(host) ?? null },
     });
     router = new Router(hooks, server, modules, log);
     const throttle: LoginThrottle = new AuthThrottle({
@@ -134,7 +137,6 @@ export class Server {
       windowSeconds: config.auth.throttleWindow,
     });
 
-    let instance: Server | null = null;
     const core: CoreContext = {
       config, log, hooks, server, sessions, router, storage, throttle, modules,
       sasl: mechanisms({ decoyIterations: config.auth.scramIterations }),
@@ -152,7 +154,7 @@ export class Server {
       throw new StartError((err as Error).message);
     }
 
-    instance = new Server(config, log, storage, certs.store, hooks, sessions, modules, accounts, core, undoDelivery);
+    instance = new Server(config, log, storage, certs.store, hooks, sessions, modules, accounts, core, undoDelivery, httpRoutes);
     try {
       await instance.listen();
     } catch (err) {
@@ -200,6 +202,22 @@ export class Server {
       this.netServers.push({ server, kind: l.kind });
       this.listeners.push({ kind: l.kind, address: addr.address, port: addr.port });
     }
+  }
+
+  /**
+   * Where clients reach the web listeners for `host` (ModuleApi.http.baseUrl): the first https listener, else
+   * the first http one; its publicUrl when configured, else the host name and the bound port.
+   */
+  webBaseUrl(host: string): string | null {
+    const configs = this.config.listeners.filter((l) => l.kind === "http" || l.kind === "https");
+    const secure = this.httpListeners.findIndex((h) => h.kind === "https");
+    const i = secure !== -1 ? secure : 0; // without https, every web listener is http: the first one
+    const listener = this.httpListeners[i];
+    const config = configs[i];
+    if (!listener || !config || (config.kind !== "http" && config.kind !== "https")) return null;
+    if (config.publicUrl) return config.publicUrl.replace(/\/+$/, "");
+    const port = listener.port === (listener.kind === "https" ? 443 : 80) ? "" : `:${listener.port}`;
+    return `${listener.kind}://${host}${port}`;
   }
 
   /** Start a client stream on a new connection; false (and the transport destroyed) when it is refused. */
