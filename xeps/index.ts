@@ -18,8 +18,9 @@ import blocking from "./0191-blocking/index.js";
 import search from "./0055-search/index.js";
 import caps from "./0115-caps/index.js";
 import pep from "./0163-pep/index.js";
+import bookmarks from "./0402-bookmarks/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
   offline, carbons, stanzaId, addressing,
   vcard, privateStorage, blocking, search, caps,
-  pep];
+  pep, bookmarks];

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Jid } from "../../src/jid.js";
 import { defineModule } from "../../src/modules.js";
 import { StanzaError } from "../../src/xml/stanza-error.js";
+import { providePrivateApi, type PrivateNamespaceHandler } from "./api.js";
 import { isReservedNamespace, standalone } from "./xml.js";
 
 const NS = "jabber:iq:private";
@@ -34,6 +35,17 @@ export default defineModule({
     };
     const write = (owner: string, ns: string, serialized: string[]): Promise<void> => store.set(owner, ns, serialized);
 
+    // Namespaces another module answers for (see api.ts).
+    const handlers = new Map<string, PrivateNamespaceHandler>();
+    api.onUnload(providePrivateApi(api.server, {
+      handle(ns, handler) {
+        handlers.set(ns, handler);
+        return () => { if (handlers.get(ns) === handler) handlers.delete(ns); };
+      },
+      stored: (owner, ns) => read(owner.bare, ns),
+      drop: (owner, ns) => store.delete(owner.bare, ns),
+    }));
+
     /** §2.3: only the account itself; "Forbidden" is the preferred condition. */
     const notOwner = (from: Jid, to: Jid) => (from.bare !== to.bare ? new StanzaError("forbidden", "private data is its owner's only") : null);
 
@@ -60,7 +72,9 @@ export default defineModule({
       if (!checked.ok) return checked.error;
       // §2.3: "A client MUST NOT query for more than one namespace in a single IQ get request."
       if (new Set(checked.nss).size > 1) return new StanzaError("bad-request", "one namespace per request");
-      const stored = await read(to.bare, checked.nss[0]!);
+      const ns = checked.nss[0]!;
+      const handler = handlers.get(ns);
+      const stored = handler ? await handler.get(to.toBare()) : await read(to.bare, ns);
       // Nothing stored: the element asked for comes back empty, as the request had it.
       return xml("query", { xmlns: NS }, stored.length > 0 ? stored : children.map(standalone));
     }, { to: "bare" });
@@ -79,10 +93,18 @@ export default defineModule({
       });
       const owner = to.bare;
       let total = 0;
-      for (const [ns, v] of await store.all(owner)) if (!next.has(ns) && Array.isArray(v)) for (const s of v) total += Buffer.byteLength(String(s));
-      for (const v of next.values()) for (const s of v) total += Buffer.byteLength(s);
+      for (const [ns, v] of await store.all(owner)) if (!next.has(ns) && !handlers.has(ns) && Array.isArray(v)) for (const s of v) total += Buffer.byteLength(String(s));
+      for (const [ns, v] of next) if (!handlers.has(ns)) for (const s of v) total += Buffer.byteLength(s);
       if (total > maxBytes) return new StanzaError("not-acceptable", `private storage is limited to ${maxBytes} bytes per account`);
-      for (const [ns, serialized] of next) await write(owner, ns, serialized);
+      // A namespace another module answers for goes to it; what was stored here before under it is then stale.
+      for (const [ns, serialized] of next) {
+        const handler = handlers.get(ns);
+        if (!handler) continue;
+        const refused = await handler.set(to.toBare(), serialized.map((x) => parseXml(x)).filter((e): e is Element => e !== null));
+        if (refused) return refused;
+        await store.delete(owner, ns);
+      }
+      for (const [ns, serialized] of next) if (!handlers.has(ns)) await write(owner, ns, serialized);
       return null;
     }, { to: "bare" });
 

@@ -59,6 +59,8 @@ export interface PublishRequest {
   item: { id?: string; payload: Element | null; extra: number } | null;
   /** §7.1.5 publish-options preconditions, already read from the form. */
   preconditions?: Partial<NodeConfig>;
+  /** Configuration for the node if this publication creates it, beyond the preconditions (never checked). */
+  createWith?: Partial<NodeConfig>;
 }
 
 export interface PublishResult {
@@ -225,7 +227,7 @@ export class PubsubService {
         // the one for publishing without the right to (it also says nothing about which nodes exist).
         if (!this.policy.mayCreate(service, publisher)) return fail(pubsubError("forbidden"));
         // §7.1.5 rule 3: default configuration "in all respects except those specified in the preconditions".
-        const made = await this.newNode(service, publisher, req.node, { ...this.policy.defaults(), ...req.preconditions });
+        const made = await this.newNode(service, publisher, req.node, { ...this.policy.defaults(), ...req.createWith, ...req.preconditions });
         if (!made.ok) return made;
         rec = made.rec;
         created = true;

@@ -30,9 +30,11 @@ export type PepResult<T = object> = ({ ok: true } & T) | { ok: false; error: Sta
 export interface PepApi {
   /**
    * Publish one item to a node of `owner`'s service as the owner (XEP-0060 §7.1), creating the node if needed;
-   * `preconditions` are publish-options (§7.1.5). Notifications go out as for a client's publication.
+   * `preconditions` are publish-options (§7.1.5), `createWith` configures a node this creates (unchecked
+   * otherwise). Notifications go out as for a client's publication.
    */
-  publish(owner: BareJid, node: string, item: { id?: string; payload: Element }, preconditions?: Partial<NodeConfig>): Promise<PepResult<{ id: string }>>;
+  publish(owner: BareJid, node: string, item: { id?: string; payload: Element },
+    options?: { preconditions?: Partial<NodeConfig>; createWith?: Partial<NodeConfig> }): Promise<PepResult<{ id: string }>>;
   /** Retract one item (§7.2), notifying per the node's pubsub#notify_retract unless `notify` says otherwise. */
   retract(owner: BareJid, node: string, id: string, notify?: boolean): Promise<PepResult>;
   /** A node of `owner`'s service (its configuration and item order), if it exists. */

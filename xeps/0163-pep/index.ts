@@ -232,8 +232,8 @@ export default defineModule({
     // --- for other modules ---
 
     api.onUnload(providePepApi(api.server, {
-      async publish(owner, node, item, preconditions) {
-        const r = await svc.publish(owner.bare, owner, { node, item: { id: item.id, payload: item.payload, extra: 0 }, preconditions });
+      async publish(owner, node, item, options = {}) {
+        const r = await svc.publish(owner.bare, owner, { node, item: { id: item.id, payload: item.payload, extra: 0 }, ...options });
         if (!r.ok) return r;
         deliver(owner, r.events, owner);
         return { ok: true, id: r.id! };
