@@ -12,6 +12,7 @@ import addressing from "./0033-addressing/index.js";
 import offline from "./0160-offline/index.js";
 import carbons from "./0280-carbons/index.js";
 import stanzaId from "./0359-stanza-id/index.js";
+import mam from "./0313-mam/index.js";
 import vcard from "./0054-vcard/index.js";
 import privateStorage from "./0049-private/index.js";
 import blocking from "./0191-blocking/index.js";
@@ -21,6 +22,6 @@ import pep from "./0163-pep/index.js";
 import bookmarks from "./0402-bookmarks/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
-  offline, carbons, stanzaId, addressing,
+  offline, carbons, stanzaId, addressing, mam,
   vcard, privateStorage, blocking, search, caps,
   pep, bookmarks];

@@ -21,7 +21,7 @@ export interface TestServer {
 }
 
 export const DEFAULT_MODULES = { disco: null, ping: null, version: null, time: null, last: null, register: { open: ["localhost"], minIntervalPerIp: 0 },
-  offline: null, carbons: null, "stanza-id": null, addressing: null,
+  offline: null, carbons: null, "stanza-id": null, addressing: null, mam: null,
   vcard: null, "private": null, blocking: null, search: null, caps: null,
   pep: null, bookmarks: null };
 

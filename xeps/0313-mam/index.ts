@@ -278,8 +278,10 @@ export default defineModule({
       rosters.drop(owner);
       (async () => {
         await writer.settled(owner);
+        // Everything archived until now: a new account of the same name may start archiving while this runs.
+        const cutoff = Date.now() + 1;
         await prefsStore.delete(jid.domain, owner);
-        const removed = await store.delete(owner);
+        const removed = await store.delete(owner, cutoff);
         log.info("archive of a deleted account removed", { owner, removed });
       })().catch((err) => log.error("cannot remove the archive of a deleted account", { owner, err }));
     });
