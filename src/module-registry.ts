@@ -8,6 +8,7 @@ import type { Logger } from "./log.js";
 import type {
   AccountsApi, DiscoInfo, HttpApi, DiscoItem, DomainHandler, RosterApi, Identity, IqHandler, IqTarget, ModuleApi, ModuleDef, NonzaHandler, PreAuthIqHandler, ServerInfo, SessionView, StreamFeature,
 } from "./modules.js";
+import { resolve } from "node:path";
 import { HttpRoutes } from "./http/routes.js";
 import type { RouteTable } from "./router.js";
 import type { StreamExtensions } from "./core-context.js";
@@ -24,6 +25,8 @@ export interface RegistryDeps {
   send(stanza: Element): void;
   /** The route table shared by the web listeners, and their base URLs (see HttpApi); none: no web listeners. */
   http?: { routes: HttpRoutes; baseUrl: HttpApi["baseUrl"] };
+  /** The server's data directory (absolute); default: "data" under the working directory. */
+  dataDir?: string;
 }
 
 /** A module ready to load: its definition and its validated options. */
@@ -242,6 +245,7 @@ export class ModuleRegistry implements RouteTable, StreamExtensions {
         route: (route) => { entry.undo.push(this.http.routes.add(route)); },
         baseUrl: (host) => this.http.baseUrl(host),
       },
+      dataDir: deps.dataDir ?? resolve("data"),
       discoInfo: (host) => this.discoInfo(host),
       discoInfoNodes: (host) => this.discoInfoNodes(host),
       discoItems: (host) => this.discoItems(host),

@@ -196,6 +196,8 @@ export interface ModuleApi<C> {
   /** Route a stanza the server generates (its `from` must be a local address). */
   send(stanza: Element): void;
   readonly http: HttpApi;
+  /** The server's data directory (absolute). A module that keeps files uses a subdirectory named for its id. */
+  readonly dataDir: string;
   /** Server disco#info as all modules declare it (for the disco module and entity capabilities). */
   discoInfo(host: string): DiscoInfo;
   /** Nodes at which the server's disco#info is also answered (see DiscoDeclaration.infoNodes). */

@@ -130,6 +130,7 @@ export class Server {
       hooks, log, server, sessions, accounts, storage, roster: im.roster,
       send: (stanza) => routeGenerated(router, stanza, log),
       http: { routes: httpRoutes, baseUrl: (host) => instance?.webBaseUrl(host) ?? null },
+      dataDir: paths.dataDir,
     });
     router = new Router(hooks, server, modules, log);
     const throttle: LoginThrottle = new AuthThrottle({
