@@ -69,6 +69,11 @@ export type ArchivePage =
 export interface ArchiveStore {
   append(owner: string, item: ArchiveAppend): Promise<string>;
   query(owner: string, q: ArchiveQuery): Promise<ArchivePage>;
+  /**
+   * Replace one item's value, keeping its id, time, `with` and place in the order (a moderated retraction leaves a
+   * tombstone, XEP-0425); its full-text entry becomes `text` (none when absent). false when there is no such item.
+   */
+  replace(owner: string, id: string, value: Json, text?: string): Promise<boolean>;
   /** Remove items older than `before` (ms), or all of one owner's items when omitted. Returns how many. */
   delete(owner: string, before?: number): Promise<number>;
   /** Remove items of every owner older than `before` (retention). */

@@ -32,6 +32,9 @@ const INSERT =
   "INSERT INTO archive (store, owner, id, when_ms, with_jid, value) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq";
 const INSERT_TEXT = "INSERT INTO archive_fts_pending (seq, text, scope) VALUES (?, ?, ?)";
 const SEQ_OF = "SELECT seq FROM archive WHERE store = ? AND id = ? AND owner = ?";
+const REPLACE = "UPDATE archive SET value = ? WHERE store = ? AND id = ? AND owner = ? RETURNING seq";
+const DROP_TEXT = "DELETE FROM archive_fts WHERE rowid = ?";
+const DROP_PENDING_TEXT = "DELETE FROM archive_fts_pending WHERE seq = ?";
 const DISORDER = "SELECT disorder FROM archive_owners WHERE store = ? AND owner = ?";
 /** An item older than every match of `start`: all items before it in seq order are older than `start` too. */
 const SEQ_BELOW =
@@ -111,6 +114,7 @@ function toItem(row: ItemRow): ArchiveItem {
 
 export class SqliteArchiveStore implements ArchiveStore {
   readonly #appendWithText: (args: unknown[], text: string, scope: string) => void;
+  readonly #replace: (owner: string, id: string, value: string, text: string | undefined) => boolean;
 
   constructor(
     db: Database.Database,
@@ -122,6 +126,20 @@ export class SqliteArchiveStore implements ArchiveStore {
       const seq = this.sql.get(INSERT).pluck().get(...args) as number;
       this.sql.get(INSERT_TEXT).run(seq, text, scope);
     });
+    this.#replace = db.transaction((owner: string, id: string, value: string, text: string | undefined): boolean => {
+      const seq = this.sql.get(REPLACE).pluck().get(value, this.store, id, owner) as number | undefined;
+      if (seq === undefined) return false;
+      this.sql.get(DROP_TEXT).run(seq);
+      this.sql.get(DROP_PENDING_TEXT).run(seq);
+      if (text !== undefined && text !== "") this.sql.get(INSERT_TEXT).run(seq, text, scopeToken(this.store, owner));
+      return true;
+    });
+  }
+
+  async replace(owner: string, id: string, value: Json, text?: string): Promise<boolean> {
+    const replaced = this.#replace(owner, id, JSON.stringify(value), text);
+    if (replaced && text !== undefined && text !== "") this.indexer.added();
+    return replaced;
   }
 
   async append(owner: string, item: ArchiveAppend): Promise<string> {
