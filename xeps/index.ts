@@ -19,9 +19,10 @@ import blocking from "./0191-blocking/index.js";
 import search from "./0055-search/index.js";
 import caps from "./0115-caps/index.js";
 import pep from "./0163-pep/index.js";
+import externalServices from "./0215-external-services/index.js";
 import bookmarks from "./0402-bookmarks/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
   offline, carbons, stanzaId, addressing, mam,
   vcard, privateStorage, blocking, search, caps,
-  pep, bookmarks];
+  pep, bookmarks, externalServices];
