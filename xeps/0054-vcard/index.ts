@@ -7,7 +7,7 @@ import type { Json } from "../../src/storage/types.js";
 import { StanzaError } from "../../src/xml/stanza-error.js";
 import { provideVcardApi, type DirectoryEntry } from "./api.js";
 import { directoryFields, type DirectoryFields } from "./directory.js";
-import { applyAvatarUpdate, photoHash } from "./photo.js";
+import { applyAvatarUpdate, binvalHash, photoHash, photoOf, withPhoto } from "./photo.js";
 
 const NS = "vcard-temp";
 
@@ -61,6 +61,29 @@ export default defineModule({
         for (const [jid, fields] of await directory.all(host)) out.push({ ...(fields as unknown as DirectoryFields), jid });
         return out;
       },
+      async photo(owner) {
+        const stored = await load(owner.bare);
+        const vcard = stored ? parseXml(stored.xml) : null;
+        return vcard ? photoOf(vcard) : null;
+      },
+      // For avatars published elsewhere (XEP-0398: XEP-0084 avatars kept in step with the vCard).
+      async setPhoto(owner, photo) {
+        const stored = await load(owner.bare);
+        const hash = photo ? binvalHash(photo.binval) : "";
+        if ((stored?.photo ?? "") === hash) return { ok: true, changed: false };
+        const vcard = withPhoto((stored ? parseXml(stored.xml) : null) ?? emptyVcard(), photo);
+        const serialized = vcard.toString();
+        if (Buffer.byteLength(serialized, "utf8") > maxBytes) return { ok: false, error: "too-large" };
+        if (vcard.getChildElements().length === 0) {
+          await vcards.delete(owner.bare);
+          await directory.delete(owner.domain, owner.bare);
+        } else {
+          await vcards.set(owner.bare, { xml: serialized, photo: hash });
+          await directory.set(owner.domain, owner.bare, directoryFields(vcard) as unknown as Json);
+        }
+        if (hashes.has(owner.bare)) hashes.set(owner.bare, hash);
+        return { ok: true, changed: true };
+      },
     }));
 
     // §3.3: the server answers for the account, never forwarding to a resource. No vCard and no account
@@ -82,6 +105,7 @@ export default defineModule({
       const photo = photoHash(payload);
       if (!photo.ok) return new StanzaError("bad-request", photo.error);
       const owner = to.bare;
+      const before = (await load(owner))?.photo ?? "";
       // Presence sent right after this IQ must already carry the new hash (XEP-0153 §4.2 rule 1).
       const previous = hashes.get(owner);
       hashes.set(owner, photo.hash ?? "");
@@ -98,6 +122,7 @@ export default defineModule({
         else hashes.set(owner, previous);
         throw err;
       }
+      if ((photo.hash ?? "") !== before) api.fire("vcard:photo", { owner: to.toBare(), photo: photoOf(payload) });
       return null;
     }, { to: "bare" });
 

@@ -39,3 +39,26 @@ export function applyAvatarUpdate(presence: Element, hash: string): void {
   x.remove("photo");
   x.cnode(hash ? xml("photo", null, hash) : xml("photo"));
 }
+
+/** A vCard's image: its PHOTO/TYPE and PHOTO/BINVAL (Base64, whitespace removed). */
+export interface VcardPhoto { type: string; binval: string }
+
+/** The image in a vCard's PHOTO, if it holds image data (not only an EXTVAL link). */
+export function photoOf(vcard: Element): VcardPhoto | null {
+  const photo = vcard.getChild("PHOTO");
+  const binval = photo?.getChild("BINVAL")?.getText().replace(WHITESPACE, "") ?? "";
+  if (!photo || binval === "") return null;
+  return { type: photo.getChildText("TYPE")?.trim() || "image/png", binval };
+}
+
+/** The hex SHA-1 of Base64 image data (XEP-0153 §3.1: of the data itself). */
+export function binvalHash(binval: string): string {
+  return createHash("sha1").update(Buffer.from(binval, "base64")).digest("hex");
+}
+
+/** `vcard` with its PHOTO replaced by `photo` (removed for null); every other element is kept as it was. */
+export function withPhoto(vcard: Element, photo: VcardPhoto | null): Element {
+  const out = xml("vCard", { ...vcard.attrs }, vcard.getChildElements().filter((c) => c.getName() !== "PHOTO"));
+  if (photo) out.cnode(xml("PHOTO", null, xml("TYPE", null, photo.type), xml("BINVAL", null, photo.binval)));
+  return out;
+}
