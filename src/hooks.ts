@@ -33,8 +33,22 @@ export interface HookMap {
   "iq:full": StanzaEvent;
   /** A message for a local account with no session that takes it; unhandled, it bounces service-unavailable. */
   "message:offline": StanzaEvent;
-  /** Addressed to a domain that is not ours. Unhandled (no s2s), it bounces remote-server-not-found. */
+  /**
+   * Addressed to a domain that is neither a configured host nor served by a module (ModuleApi.serveDomain, which
+   * takes its stanzas before this). Federation (s2s) sends these to other servers at priority -1000. Unhandled,
+   * it bounces remote-server-not-found.
+   */
   "route:remote": StanzaEvent;
+  /** A remote domain was authenticated on a server-to-server stream (for logs, metrics, tests). */
+  "s2s:authenticated": {
+    readonly local: string;
+    readonly remote: string;
+    readonly mechanism: "EXTERNAL" | "dialback";
+    /** "in": the peer opened the stream; "out": this server did. */
+    readonly direction: "in" | "out";
+    /** Whether the stream is bidirectional (XEP-0288). */
+    readonly bidi: boolean;
+  };
   /** Every stanza written to a client session, after serialisation decisions (sm counting, carbons). */
   "stanza:out": { readonly session: Session; readonly stanza: Element };
   /**

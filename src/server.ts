@@ -3,7 +3,7 @@
  * listeners, and shuts everything down cleanly. `main.ts` and the integration tests both start it here.
  */
 import { mkdirSync } from "node:fs";
-import type net from "node:net";
+import net from "node:net";
 import tls from "node:tls";
 import type { Element } from "ltx";
 import { Accounts } from "./accounts.js";
@@ -35,6 +35,9 @@ import { openCertificateStore, type CertificateStore } from "./tls/store.js";
 import { listenDirectTls, listenTcp, type TlsProvider } from "./transport/tcp.js";
 import type { Transport } from "./transport/types.js";
 import { VERSION } from "./version.js";
+import { ComponentManager } from "./component/manager.js";
+import { S2sManager } from "./s2s/manager.js";
+import { ALPN_XMPP_SERVER, loadTrustedCas, S2sTls } from "./s2s/trust.js";
 
 export interface ServerOptions {
   config: Config;
@@ -63,6 +66,10 @@ export class Server {
   private readonly netServers: { server: net.Server; kind: BoundListener["kind"] }[] = [];
   private readonly httpListeners: HttpListener[] = [];
   private sweeper: NodeJS.Timeout | null = null;
+  /** Federation (RFC 6120 server-to-server), when enabled; external components (XEP-0114). */
+  s2s: S2sManager | null = null;
+  private s2sTls: S2sTls | null = null;
+  private components: ComponentManager | null = null;
   private stopping = false;
   readonly listeners: BoundListener[] = [];
 
@@ -144,11 +151,27 @@ export class Server {
       streamEnded: (stream) => instance?.streamEnded(stream),
     };
     const undoDelivery = installDelivery({ hooks, sessions, router, accounts: storage.accounts });
+    // Federation: its own TLS contexts (they request the peer's certificate and trust the configured CAs).
+    let s2sTls: S2sTls | null = null;
+    if (config.s2s.enabled ?? config.listeners.some((l) => l.kind === "s2s" || l.kind === "s2s-tls")) {
+      try {
+        s2sTls = new S2sTls(config, dir, loadTrustedCas(config, dir));
+      } catch (err) {
+        undoDelivery();
+        await storage.close();
+        throw new StartError(`s2s: ${(err as Error).message}`);
+      }
+    }
+    const s2s = s2sTls ? new S2sManager({ config, hooks, router, server, tls: s2sTls, log }) : null;
+    const components = new ComponentManager({ config, router, server, log });
 
     try {
       await modules.load({ def: im.module, config: {} });
+      await modules.load({ def: components.module(), config: {} });
       await modules.loadAll(toLoad);
     } catch (err) {
+      s2s?.stop();
+      components.stop();
       undoDelivery();
       await modules.unloadAll();
       await storage.close();
@@ -156,6 +179,9 @@ export class Server {
     }
 
     instance = new Server(config, log, storage, certs.store, hooks, sessions, modules, accounts, core, undoDelivery, httpRoutes);
+    instance.s2s = s2s;
+    instance.s2sTls = s2sTls;
+    instance.components = components;
     try {
       await instance.listen();
     } catch (err) {
@@ -195,6 +221,13 @@ export class Server {
         this.listeners.push({ kind: l.kind, address: addr.address, port: addr.port });
         continue;
       }
+      if (l.kind === "s2s" || l.kind === "s2s-tls" || l.kind === "component") {
+        const server = await this.listenFederation(l.kind, l.address, l.port);
+        const addr = server.address() as net.AddressInfo;
+        this.netServers.push({ server, kind: l.kind });
+        this.listeners.push({ kind: l.kind, address: addr.address, port: addr.port });
+        continue;
+      }
       const onConnection = (t: Transport) => void this.accept(t, l.allowPlaintext);
       const server = l.kind === "c2s"
         ? await listenTcp(l.address, l.port, this.tlsProvider(), onConnection)
@@ -219,6 +252,37 @@ export class Server {
     if (config.publicUrl) return config.publicUrl.replace(/\/+$/, "");
     const port = listener.port === (listener.kind === "https" ? 443 : 80) ? "" : `:${listener.port}`;
     return `${listener.kind}://${host}${port}`;
+  }
+
+  /**
+   * Server-to-server listeners (STARTTLS on "s2s"; Direct TLS with ALPN xmpp-server on "s2s-tls", XEP-0368) and
+   * the external component listener (XEP-0114, no TLS).
+   */
+  private listenFederation(kind: "s2s" | "s2s-tls" | "component", address: string, port: number): Promise<net.Server> {
+    let server: net.Server;
+    if (kind === "component") {
+      const components = this.components!;
+      server = net.createServer({ noDelay: true }, (socket) => components.accept(socket));
+    } else {
+      const s2s = this.s2s;
+      const s2sTls = this.s2sTls;
+      if (!s2s || !s2sTls) return Promise.reject(new Error(`an ${kind} listener needs federation (s2s.enabled is false)`));
+      const serverTls = () => s2sTls.serverOptions();
+      if (kind === "s2s") {
+        server = net.createServer({ noDelay: true }, (socket) => s2s.accept(socket, serverTls));
+      } else {
+        server = tls.createServer(s2sTls.serverOptions([ALPN_XMPP_SERVER]), (socket) => s2s.accept(socket, serverTls));
+        // Handshake failures (scanners, peers that distrust us) are the peer's problem, not the server's.
+        server.on("tlsClientError", () => {});
+      }
+    }
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: address, port, ipv6Only: false }, () => {
+        server.off("error", reject);
+        resolve(server);
+      });
+    });
   }
 
   /** Start a client stream on a new connection; false (and the transport destroyed) when it is refused. */
@@ -265,8 +329,11 @@ export class Server {
   reloadCertificates(): boolean {
     // The store logs success and failure itself.
     if (!this.certificates.reload().ok) return false;
+    const s2sErrors = this.s2sTls?.reload() ?? [];
+    if (s2sErrors.length > 0) this.log.error("s2s certificate reload failed; keeping the previous ones", { errors: s2sErrors });
     for (const { server, kind } of this.netServers) {
       if (kind === "c2s-tls") (server as tls.Server).setSecureContext(tlsServerOptions(this.certificates, [ALPN_XMPP_CLIENT]));
+      if (kind === "s2s-tls" && this.s2sTls) (server as tls.Server).setSecureContext(this.s2sTls.serverOptions([ALPN_XMPP_SERVER]));
     }
     for (const h of this.httpListeners) h.setSecureContext(tlsServerOptions(this.certificates, ["http/1.1"]));
     return true;
@@ -282,8 +349,14 @@ export class Server {
     for (const h of this.httpListeners) h.stopAccepting();
     const open = [...this.streams];
     for (const s of open) s.close("system-shutdown", "the server is shutting down");
+    const federation = this.s2s?.stop();
+    this.components?.stop();
     // Clients get a moment to close their side; then what is still connected is cut, so stopping is bounded.
-    const cut = setTimeout(() => { for (const s of open) s.abort(); }, 1000);
+    const cut = setTimeout(() => {
+      for (const s of open) s.abort();
+      federation?.abort();
+      this.components?.abort();
+    }, 1000);
     await Promise.all([...closed, ...this.httpListeners.map((h) => h.shutdown())]);
     clearTimeout(cut);
     await this.modules.unloadAll();

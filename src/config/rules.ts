@@ -2,6 +2,7 @@
  * Checks the schema cannot express: listeners that would collide, administrators that are not accounts of
  * their host, certificate files that are missing or do not parse. Each problem is a ConfigError located in the file.
  */
+import { readFileSync } from "node:fs";
 import { isIPv4, isIPv6 } from "node:net";
 import { resolve } from "node:path";
 import { parseJid, prepDomain } from "../jid.js";
@@ -59,12 +60,45 @@ export function checkListeners(config: Config, source: ConfigSource): ConfigErro
     }
   }
   errors.push(...checkHttpPaths(config, source));
+  errors.push(...checkFederation(config, source));
   for (let i = 0; i < ls.length; i++) {
     const a = ls[i].address.trim();
     if (a.includes(" ") || (a.includes(":") && !isIPv6(a))) {
       errors.push(at(source, ["listeners", i, "address"], `not an IP address or host name: ${JSON.stringify(a)}`));
     }
   }
+  return errors;
+}
+
+/**
+ * Federation and components: s2s listeners need federation on; a component domain is not a host; DNS servers
+ * are addresses. (Listed from checkListeners, which the loader runs.)
+ */
+function checkFederation(config: Config, source: ConfigSource): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (config.s2s.enabled === false) {
+    config.listeners.forEach((l, i) => {
+      if (l.kind === "s2s" || l.kind === "s2s-tls") {
+        errors.push(at(source, ["listeners", i, "kind"], `an ${l.kind} listener needs federation, but s2s.enabled is false`));
+      }
+    });
+  }
+  const prepared = (d: string) => { const p = prepDomain(d); return p.ok ? p.value : d; };
+  const hosts = new Set(Object.keys(config.hosts).map(prepared));
+  for (const domain of Object.keys(config.components)) {
+    const name = prepared(domain);
+    if (hosts.has(name)) {
+      errors.push(at(source, ["components", domain], `${name} is one of the hosts; a component needs a domain of its own (e.g. bot.${name})`, "key"));
+    }
+  }
+  config.s2s.dnsServers.forEach((server, i) => {
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(server) ?? /^([^:]+)(?::(\d+))?$/.exec(server);
+    const ip = m?.[1] ?? server;
+    const port = m?.[2] !== undefined ? Number(m[2]) : 53;
+    if (!(isIPv4(ip) || isIPv6(ip) || isIPv6(server)) || port < 1 || port > 65535) {
+      errors.push(at(source, ["s2s", "dnsServers", i], `not an IP address with an optional port: ${JSON.stringify(server)}`));
+    }
+  });
   return errors;
 }
 
@@ -122,7 +156,10 @@ export function checkAdmins(config: Config, source: ConfigSource): ConfigError[]
   return errors;
 }
 
-/** Configured certificate files: present, parseable, matching, and (as warnings) covering the domain, unexpired. */
+/**
+ * Configured certificate files: present, parseable, matching, and (as warnings) covering the domain, unexpired;
+ * and the CA files trusted for federation (s2s.trustedCAs): readable PEM.
+ */
 export function checkTlsFiles(config: Config, dir: string, source: ConfigSource, now = new Date()): RuleResult {
   const errors: ConfigError[] = [];
   const warnings: ConfigError[] = [];
@@ -142,6 +179,17 @@ export function checkTlsFiles(config: Config, dir: string, source: ConfigSource,
       warnings.push(at(source, ["hosts", host, "tls", "cert"], `the certificate expired on ${notAfter.toISOString()}`));
     }
   }
+  config.s2s.trustedCAs.forEach((file, i) => {
+    const path = resolve(dir, file);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      errors.push(at(source, ["s2s", "trustedCAs", i], `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
+      return;
+    }
+    if (!text.includes("-----BEGIN CERTIFICATE-----")) errors.push(at(source, ["s2s", "trustedCAs", i], `${path} holds no PEM certificate`));
+  });
   return { errors, warnings };
 }
 

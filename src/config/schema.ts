@@ -127,7 +127,33 @@ export const httpsListenerSchema = z.strictObject({
   allowPlaintext: z.literal(false).default(false),
 });
 
-export const listenerSchema = z.discriminatedUnion("kind", [c2sListenerSchema, httpListenerSchema, httpsListenerSchema]);
+/**
+ * Server-to-server listeners (federation, RFC 6120): s2s: STARTTLS on a plain socket (5269); s2s-tls: Direct TLS
+ * (XEP-0368, ALPN "xmpp-server", 5270). Whether TLS is required is the `s2s.requireEncryption` policy.
+ */
+export const s2sListenerSchema = z.strictObject({
+  kind: z.enum(["s2s", "s2s-tls"]),
+  port,
+  address: z.string().default("::"),
+  /** Always false: unencrypted server-to-server streams are governed by `s2s.requireEncryption`. */
+  allowPlaintext: z.literal(false).default(false),
+});
+
+/**
+ * External components (XEP-0114 "jabber:component:accept", e.g. 5347). The protocol has no TLS: keep the listener
+ * on a loopback or private address.
+ */
+export const componentListenerSchema = z.strictObject({
+  kind: z.literal("component"),
+  port,
+  address: z.string().default("127.0.0.1"),
+  /** Always true: XEP-0114 streams are not encrypted (the server warns at start, like for any such listener). */
+  allowPlaintext: z.literal(true).default(true),
+});
+
+export const listenerSchema = z.discriminatedUnion("kind", [
+  c2sListenerSchema, httpListenerSchema, httpsListenerSchema, s2sListenerSchema, componentListenerSchema,
+]);
 
 export const limitsSchema = z.strictObject({
   /** Largest stanza accepted, in bytes (a larger one is a policy-violation stream error). */
@@ -151,6 +177,68 @@ export const authSchema = z.strictObject({
   throttleFreeFailures: z.number().int().min(1).default(5),
   /** Seconds over which failures are counted; delays never exceed this, so nobody is locked out forever. */
   throttleWindow: seconds.default(300),
+});
+
+/** A fixed address for a remote domain, bypassing DNS (closed networks, tests). */
+export const s2sRouteSchema = z.strictObject({
+  host: z.string().min(1),
+  port: port.default(5269),
+  /** TLS from the first byte (XEP-0368) instead of STARTTLS. */
+  directTls: z.boolean().default(false),
+});
+
+/** Federation (RFC 6120 server-to-server, XEP-0220 dialback, XEP-0178 EXTERNAL, XEP-0288 bidi, XEP-0368). */
+export const s2sSchema = z.strictObject({
+  /**
+   * Federate with other servers. Default: on when an s2s or s2s-tls listener is configured. Off, stanzas to
+   * other domains bounce with remote-server-not-found and the s2s listeners refuse streams.
+   */
+  enabled: z.boolean().optional(),
+  /** TLS on every server-to-server stream, both ways (RFC 7590 §3.2 and RFC 6120 §13.8 recommend it). */
+  requireEncryption: z.boolean().default(true),
+  /**
+   * Accept and use only certificates that validate (PKIX chain to a trusted CA and the domain's name, RFC 6125):
+   * peers then authenticate with SASL EXTERNAL (XEP-0178), and dialback is refused. Off (the interoperable
+   * default, like Prosody's s2s_secure_auth = false), dialback over TLS stands in for a certificate that does not
+   * validate: the stream is encrypted, but the peer's identity rests on DNS.
+   */
+  requireValidCertificates: z.boolean().default(false),
+  /** Server Dialback (XEP-0220) with peers whose certificates do not validate (ignored when requireValidCertificates). */
+  dialback: z.boolean().default(true),
+  /** Bidirectional streams (XEP-0288): one connection carries stanzas both ways when the peer supports it. */
+  bidi: z.boolean().default(true),
+  /**
+   * Secret for dialback keys (XEP-0185: HMAC-SHA256 keyed by its SHA-256). Give every node of a cluster the same
+   * one; without it a random secret is made at each start (keys then only verify while the server runs).
+   */
+  dialbackSecret: z.string().min(16).optional(),
+  /** Trust the system's CA certificates (Node's bundled Mozilla list) for peers' certificates. */
+  systemCAs: z.boolean().default(true),
+  /** More trusted CA certificates: PEM files (relative to the config file). */
+  trustedCAs: z.array(z.string()).default([]),
+  /** Fixed addresses per remote domain, used instead of DNS SRV (RFC 6120 §3.2) for those domains. */
+  routes: z.record(domain, s2sRouteSchema).default({}),
+  /** DNS servers for SRV and address look-ups ("ip" or "ip:port"); empty: the system's. */
+  dnsServers: z.array(z.string()).default([]),
+  /** Seconds one DNS query may take before it counts as failed (then the next step of RFC 6120 §3.2.1). */
+  dnsTimeout: seconds.default(3),
+  /**
+   * Seconds a new connection has to resolve, connect, secure and authenticate. Stanzas wait meanwhile and,
+   * past it, bounce with remote-server-timeout (remote-server-not-found when the domain does not resolve or
+   * nobody answers).
+   */
+  connectTimeout: seconds.default(30),
+  /** Seconds without traffic after which a server-to-server connection is closed (reopened on demand). */
+  idleTimeout: seconds.default(300),
+  /** Stanzas queued per remote domain while its connection is being set up; more bounce with resource-constraint. */
+  maxQueue: z.number().int().min(1).default(1000),
+});
+
+/** An external component's domain and the shared secret of its handshake (XEP-0114 §3). */
+export const componentSchema = z.strictObject({
+  secret: z.string().min(1),
+  /** A name for it in the server's disco#items. */
+  name: z.string().optional(),
 });
 
 export const storageSchema = z.discriminatedUnion("driver", [
@@ -179,6 +267,9 @@ export const configSchema = z.strictObject({
   auth: authSchema.default(authSchema.parse({})),
   limits: limitsSchema.default(limitsSchema.parse({})),
   log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error"]).default("info") }).default({ level: "info" }),
+  s2s: s2sSchema.default(s2sSchema.parse({})),
+  /** External components (XEP-0114) by domain; they connect to a `component` listener. */
+  components: z.record(domain, componentSchema).default({}),
   /** Enabled modules by id, each with its options (an empty value takes every default). */
   modules: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()).default({}),
 });
@@ -191,3 +282,6 @@ export type BoshOptions = z.infer<typeof boshOptionsSchema>;
 export type WebsocketOptions = z.infer<typeof websocketOptionsSchema>;
 export type HttpListenerConfig = z.infer<typeof httpListenerSchema> | z.infer<typeof httpsListenerSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
+export type S2sConfig = z.infer<typeof s2sSchema>;
+export type S2sRoute = z.infer<typeof s2sRouteSchema>;
+export type ComponentConfig = z.infer<typeof componentSchema>;

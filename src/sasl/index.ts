@@ -2,6 +2,7 @@
  * The SASL mechanisms Palaver offers (RFC 6120 §6), strongest first: the receiving entity lists them in order of
  * preference (§6.3.3), and clients generally take the first they support.
  */
+import { externalMechanism } from "./external.js";
 import { plainMechanism } from "./plain.js";
 import { scramMechanism } from "./scram.js";
 import type { SaslContext, SaslMechanism } from "./types.js";
@@ -27,6 +28,16 @@ export function mechanisms(options: SaslOptions = {}): SaslMechanism[] {
     plainMechanism({ decoyIterations, decoySecret }),
   ];
 }
+
+/**
+ * What server-to-server streams offer (RFC 6120 §6, XEP-0178 §3): EXTERNAL, available only when the peer's
+ * certificate validates for the domain it claims; otherwise peers fall back to Server Dialback (XEP-0220).
+ */
+export function s2sMechanisms(): SaslMechanism[] {
+  return [externalMechanism()];
+}
+
+export { externalMechanism, type ExternalContext } from "./external.js";
 
 const defaults = mechanisms();
 

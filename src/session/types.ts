@@ -1,4 +1,4 @@
-/** What the router and modules see of a session: the core's c2s, and later s2s and component sessions. */
+/** What the router and modules see of a session: the core's c2s, s2s streams, and external components. */
 import type { Element } from "ltx";
 import type { BareJid, FullJid } from "../jid.js";
 import type { Logger } from "../log.js";
@@ -36,4 +36,26 @@ export interface ClientSession extends SessionBase {
   readonly data: Map<string, unknown>;
 }
 
-export type Session = ClientSession;
+/**
+ * A server-to-server stream (RFC 6120 §4-§6, XEP-0220, XEP-0288): the origin of stanzas a remote server sent.
+ * One stream may carry several authenticated domain pairs (dialback multiplexing, XEP-0220 §4); replies sent
+ * through `send` go back to the remote domain, over this stream or another one to the same domain.
+ */
+export interface ServerSession extends SessionBase {
+  readonly kind: "s2s";
+  /** Which side opened the TCP connection. */
+  readonly direction: "in" | "out";
+  /** Remote domains authenticated on this stream (the peer may send as these). */
+  readonly remoteDomains: ReadonlySet<string>;
+  /** How the peer authenticated: "EXTERNAL" (XEP-0178) or "dialback" (XEP-0220), per remote domain. */
+  mechanism(remote: string): "EXTERNAL" | "dialback" | undefined;
+}
+
+/** An external component (XEP-0114) after its handshake: it serves one domain, and sends as it. */
+export interface ComponentSession extends SessionBase {
+  readonly kind: "component";
+  /** The component's domain (e.g. "bot.example.org"). */
+  readonly domain: string;
+}
+
+export type Session = ClientSession | ServerSession | ComponentSession;

@@ -151,7 +151,7 @@ export default defineModule({
 
     // XEP-0153 §3.1/§4.1: available presence a user sends (broadcast or directed) carries the avatar hash.
     api.hook("stanza:pre", ({ origin, stanza, from }) => {
-      if (stanza.name !== "presence" || stanza.attrs.type !== undefined || !origin || from.bare !== origin.bare.full) return false;
+      if (stanza.name !== "presence" || stanza.attrs.type !== undefined || origin?.kind !== "c2s" || from.bare !== origin.bare.full) return false;
       const hash = hashes.get(from.bare);
       if (hash !== undefined) applyAvatarUpdate(stanza, hash);
       return false;

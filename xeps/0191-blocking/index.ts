@@ -128,7 +128,7 @@ export default defineModule({
     api.iq("get", NS, "blocklist", ({ from, to, origin }) => {
       const refused = ownOnly(from, to);
       if (refused) return refused;
-      origin?.data.set(INTERESTED, true);
+      if (origin?.kind === "c2s") origin.data.set(INTERESTED, true);
       return xml("blocklist", { xmlns: NS }, itemsOf([...(lists.get(to.bare) ?? [])].sort()));
     }, { to: "bare" });
 
