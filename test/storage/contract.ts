@@ -279,6 +279,36 @@ export function storageContract(test: TestFn, name: string, open: () => Promise<
     t.deepEqual(items.map((i) => i.value), [1]);
   });
 
+  check("archive: appendMany (where offered) appends in order to several owners, all or nothing", async (t, s) => {
+    const a = s.archive("test/archive");
+    if (!a.appendMany) {
+      t.pass("not offered by this driver");
+      return;
+    }
+    const ids = await a.appendMany([
+      { owner: "alice@example.com", item: { when: T0, with: "bob@example.com", value: { i: 0 }, text: "hello there" } },
+      { owner: "bob@example.com", item: { id: "given", when: T0, with: "alice@example.com", value: { i: 1 } } },
+      { owner: "alice@example.com", item: { when: T0 + MINUTE, value: { i: 2 }, text: "general kenobi" } },
+    ]);
+    t.is(ids.length, 3);
+    t.is(ids[1], "given");
+    let p = ok(t, await a.query("alice@example.com", {}));
+    t.deepEqual(p.items.map((i) => i.id), [ids[0], ids[2]]);
+    t.deepEqual(nums(p.items), [0, 2]);
+    t.is(ok(t, await a.query("alice@example.com", { with: "bob@example.com" })).count, 1);
+    t.deepEqual(nums(ok(t, await a.query("alice@example.com", { fulltext: "kenobi" })).items), [2], "text is indexed");
+    t.deepEqual(nums(ok(t, await a.query("bob@example.com", {})).items), [1]);
+    await t.throwsAsync(a.appendMany([
+      { owner: "carol@example.com", item: { value: { i: 3 }, text: "lost" } },
+      { owner: "carol@example.com", item: { id: "given", value: { i: 4 } } },
+    ]));
+    p = ok(t, await a.query("carol@example.com", {}));
+    t.deepEqual(p.items, [], "a failed batch leaves nothing");
+    t.is(p.count, 0);
+    t.deepEqual(ok(t, await a.query("carol@example.com", { fulltext: "lost" })).items, []);
+    t.deepEqual(await a.appendMany([]), []);
+  });
+
   check("archive: JSON values round trip exactly", async (t, s) => {
     const a = s.archive("test/archive");
     for (const v of VALUES) await a.append("alice@example.com", { value: v });

@@ -15,7 +15,7 @@
  */
 import type Database from "better-sqlite3";
 import { newArchiveId } from "../archive-id.js";
-import type { ArchiveAppend, ArchiveItem, ArchivePage, ArchiveQuery, ArchiveStore, Json } from "../types.js";
+import type { ArchiveAppend, ArchiveAppendTo, ArchiveItem, ArchivePage, ArchiveQuery, ArchiveStore, Json } from "../types.js";
 import type { FulltextIndexer } from "./fulltext-indexer.js";
 import { matchExpression, scopeToken } from "./fts-query.js";
 import type { Statements } from "./statements.js";
@@ -114,6 +114,7 @@ function toItem(row: ItemRow): ArchiveItem {
 
 export class SqliteArchiveStore implements ArchiveStore {
   readonly #appendWithText: (args: unknown[], text: string, scope: string) => void;
+  readonly #appendAll: (items: readonly ArchiveAppendTo[]) => string[];
   readonly #replace: (owner: string, id: string, value: string, text: string | undefined) => boolean;
 
   constructor(
@@ -126,6 +127,9 @@ export class SqliteArchiveStore implements ArchiveStore {
       const seq = this.sql.get(INSERT).pluck().get(...args) as number;
       this.sql.get(INSERT_TEXT).run(seq, text, scope);
     });
+    // The item transactions inside this one become savepoints: the whole batch commits once.
+    this.#appendAll = db.transaction((items: readonly ArchiveAppendTo[]): string[] =>
+      items.map(({ owner, item }) => this.#appendNow(owner, item)));
     this.#replace = db.transaction((owner: string, id: string, value: string, text: string | undefined): boolean => {
       const seq = this.sql.get(REPLACE).pluck().get(value, this.store, id, owner) as number | undefined;
       if (seq === undefined) return false;
@@ -143,6 +147,15 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async append(owner: string, item: ArchiveAppend): Promise<string> {
+    return this.#appendNow(owner, item);
+  }
+
+  async appendMany(items: readonly ArchiveAppendTo[]): Promise<string[]> {
+    return this.#appendAll(items);
+  }
+
+  /** One item, in a transaction of its own or in the caller's (appendMany). */
+  #appendNow(owner: string, item: ArchiveAppend): string {
     const id = item.id ?? newArchiveId();
     if (id === "") throw new Error(`archive ${this.store}: an item id must not be empty`);
     const when = item.when ?? Date.now();
