@@ -32,13 +32,12 @@ export class PepClient {
   private closed = false;
   /** disco#info questions the server asked this client. */
   discoQuestions = 0;
-  readonly features: string[];
-  readonly ver: string;
+  features: string[] = [];
+  ver = "";
   private static readonly open = new Set<PepClient>();
 
   private constructor(readonly raw: RawClient, readonly jid: string, notify: string[]) {
-    this.features = ["http://jabber.org/protocol/caps", NS_DISCO_INFO, ...notify.map((n) => `${n}+notify`)];
-    this.ver = capsVer([{ category: "client", type: "pc", name: "pep-test" }], this.features);
+    this.want(notify);
     PepClient.open.add(this);
     void this.pump();
   }
@@ -56,6 +55,12 @@ export class PepClient {
 
   static destroyAll(): void {
     for (const c of PepClient.open) c.destroy();
+  }
+
+  /** Change the nodes this client wants (its features, and so its caps); send presence to announce it. */
+  want(notify: string[]): void {
+    this.features = ["http://jabber.org/protocol/caps", NS_DISCO_INFO, ...notify.map((n) => `${n}+notify`)];
+    this.ver = capsVer([{ category: "client", type: "pc", name: "pep-test" }], this.features);
   }
 
   /** Available presence with this client's caps. */

@@ -14,7 +14,7 @@ let srv: TestServer;
 
 test.before(async () => {
   srv = await startTestServer();
-  for (const u of ["ann", "bob", "cid", "dee", "eve", "fin", "gil", "hal", "ivy", "jay", "kay", "lee", "max", "ned", "oli", "pat", "quin"]) await srv.addUser(`${u}@localhost`, "pw");
+  for (const u of ["ann", "bob", "cid", "dee", "eve", "fin", "gil", "hal", "ivy", "jay", "kay", "lee", "max", "ned", "oli", "pat", "quin", "rex", "sam"]) await srv.addUser(`${u}@localhost`, "pw");
 });
 
 test.after.always(async () => {
@@ -257,4 +257,23 @@ test("deleting the account removes its nodes", async (t) => {
   t.is((await again.publish("urn:test:barrier", "<b xmlns='urn:test:barrier'/>")).attrs.type, "result");
   t.deepEqual(errorOf(await again.items(NICK)), ["item-not-found", undefined]);
   await again.close();
+});
+
+test("a contact's client that starts asking for a node (new caps) gets its last item (§4.3.3)", async (t) => {
+  const TUNE = "http://jabber.org/protocol/tune";
+  const rex = await PepClient.login(srv, "rex", "a");
+  const sam = await PepClient.login(srv, "sam", "a", { notify: [NICK] });
+  await mutual(rex, sam);
+  await rex.publish(TUNE, `<tune xmlns='${TUNE}'><title>Song</title></tune>`);
+  await sam.sync();
+  t.deepEqual(sam.events(TUNE), [], "not asked for yet");
+  // The same resource, now with caps that ask for tunes too: the last tune comes (the nickname is not new).
+  sam.want([NICK, TUNE]);
+  sam.send(sam.presenceXml());
+  const m = await sam.event("rex@localhost", TUNE);
+  t.is(firstPayload(m.getChild("event")!.getChild("items"))?.getChildText("title"), "Song");
+  await rex.sync();
+  await sam.sync();
+  t.deepEqual(sam.events(TUNE), [], "once");
+  await Promise.all([rex.close(), sam.close()]);
 });
