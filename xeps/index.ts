@@ -22,8 +22,9 @@ import pep from "./0163-pep/index.js";
 import externalServices from "./0215-external-services/index.js";
 import bookmarks from "./0402-bookmarks/index.js";
 import avatarConversion from "./0084-avatar/index.js";
+import muc from "./0045-muc/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
   offline, carbons, stanzaId, addressing, mam,
   vcard, privateStorage, blocking, search, caps,
-  pep, bookmarks, avatarConversion, externalServices];
+  pep, bookmarks, avatarConversion, externalServices, muc];
