@@ -61,7 +61,7 @@ export default defineModule({
     { xep: 60, version: "1.30.0", status: "partial", note: "as the PEP service of each account: no authorize access model, subscription options, collections or item expiry" },
     { xep: 163, version: "1.2.2", status: "complete" },
     { xep: 223, version: "1.1.1", status: "complete", note: "whitelist nodes with publish-options" },
-    { xep: 84, version: "1.1.4", status: "complete", note: "avatar data and metadata nodes (see maxItemBytes)" },
+    { xep: 84, version: "1.1.4", status: "complete", note: "avatar data and metadata nodes, items up to maxItemBytes" },
     { xep: 172, version: "1.1.1", status: "complete", note: "the nick node" },
     { xep: 384, version: "0.8.3", status: "complete", note: "device list and bundle nodes with open access and publish-options" },
   ],

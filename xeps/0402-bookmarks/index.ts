@@ -23,7 +23,7 @@ export default defineModule({
   id: "bookmarks",
   xeps: [
     { xep: 402, version: "1.2.0", status: "complete", note: "with #compat: unified with XEP-0048 bookmarks in private storage" },
-    { xep: 48, version: "1.2", status: "partial", note: "in private storage (XEP-0049), unified with XEP-0402; not the PEP storage:bookmarks node (#compat-pep)" },
+    { xep: 48, version: "1.2", status: "partial", note: "in XEP-0049 private storage, unified with XEP-0402; not the PEP storage:bookmarks node of #compat-pep" },
   ],
   requires: ["pep", "private"],
   disco: { accountFeatures: [`${NS_BOOKMARKS}#compat`] },
