@@ -5,7 +5,7 @@
  * (the side-by-side table, also printed) and latest.svg (the key ratios).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +35,7 @@ const HELP = `Usage: npm run bench -- [options]
   --palaver-node-options "FLAGS"   node flags for the Palaver server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --ejabberd-busy-wait  keep Erlang's scheduler busy-waiting (off by default: it burns CPU that is not work)
   --list                list scenarios with their options, and servers
+  --render FILE.json    write the .md and .svg again from a saved .json (after changing the report code)
 `;
 
 interface Args {
@@ -90,6 +91,7 @@ function parseArgs(argv: string[]): Args | null {
       case "--palaver-node-options": a.extra["palaver-node-options"] = take(); break;
       case "--ejabberd-busy-wait": a.extra["ejabberd-busy-wait"] = true; break;
       case "--list": list(); return null;
+      case "--render": render(take()); return null;
       case "-h": case "--help": process.stdout.write(HELP); return null;
       default: fail(`unknown option ${arg}\n${HELP}`);
     }
@@ -100,6 +102,14 @@ function parseArgs(argv: string[]): Args | null {
     if (!known) fail(`no scenario has an option ${key} (see --list)`);
   }
   return a;
+}
+
+function render(file: string): void {
+  const report = JSON.parse(readFileSync(file, "utf8")) as RunReport;
+  const base = file.replace(/\.json$/, "");
+  writeFileSync(`${base}.md`, markdown(report));
+  writeFileSync(`${base}.svg`, svgChart(report));
+  process.stdout.write(`written: ${base}.md, ${base}.svg\n`);
 }
 
 function list(): void {

@@ -29,17 +29,18 @@ export function markdown(report: RunReport): string {
     const runs = new Map(report.runs.filter((r) => r.scenario === sc).map((r) => [r.server, r]));
     const title = report.runs.find((r) => r.scenario === sc)!.title;
     const label = `**${sc}**`;
+    let first = true;
     const cell = (srv: string, f: (r: NonNullable<ReturnType<typeof runs.get>>) => string) => {
       const r = runs.get(srv);
       if (!r) return "–";
-      if (r.skipped) return `skipped: ${r.skipped}`;
-      if (r.error && r.metrics.length === 0) return `failed`;
+      // A scenario that did not run for a server says why on its first row only.
+      if (r.skipped) return first ? `skipped (${r.skipped})` : "";
+      if (r.error && r.metrics.length === 0) return first ? "failed (see notes)" : "";
       return f(r);
     };
     // Metrics in the order the first server that ran lists them.
     const ids: Metric[] = [];
     for (const srv of servers) for (const m of runs.get(srv)?.metrics ?? []) if (!ids.some((x) => x.id === m.id)) ids.push(m);
-    let first = true;
     const row = (cells: string[]) => { out.push(`| ${first ? label : ""} | ${cells.join(" | ")} |`); first = false; };
     if (ids.length === 0) row([title, ...servers.map((s) => cell(s, () => "")), ...others.map(() => ""), ""]);
     for (const m of ids) {
