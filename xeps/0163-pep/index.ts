@@ -161,7 +161,13 @@ export default defineModule({
       if (type !== undefined) return;
       const caps = readCaps(stanza);
       const key = caps ? capsKey(caps) : "";
-      if (table.available(owner, from.full, key) === "same") return;
+      const arrival = table.available(owner, from.full, key);
+      if (arrival === "same" || arrival === "full") return;
+      // Presence may be addressed to an account that does not exist: its listeners are not kept.
+      if (arrival === "new" && from.bare !== owner) {
+        api.accounts.exists(bareJid(owner)).then((exists) => { if (!exists) table.unavailable(owner, from.full); },
+          (err) => api.log.error("cannot check an account", { err }));
+      }
       if (!caps) { learnt(owner, from.full, key, new Set()); return; }
       const known = resolver.cached(caps);
       if (known) { learnt(owner, from.full, key, known); return; }

@@ -33,3 +33,12 @@ test("interested resources of one contact, and per owner", (t) => {
   t.deepEqual(table.interested("o@x", "tune"), []);
   t.deepEqual(table.interested("p@x", "tune"), ["c@x/1"]);
 });
+
+test("an account's listeners are bounded", (t) => {
+  const table = new InterestTable(2);
+  t.is(table.available("o@x", "a@x/1", ""), "new");
+  t.is(table.available("o@x", "b@x/1", ""), "new");
+  t.is(table.available("o@x", "c@x/1", ""), "full");
+  t.is(table.available("o@x", "a@x/1", "v"), "changed", "those already there still update");
+  t.false(table.has("o@x", "c@x/1"));
+});

@@ -24,15 +24,23 @@ const bareOf = (full: string) => {
 export class InterestTable {
   private readonly owners = new Map<string, Map<string, Entry>>();
 
+  /** `maxPerOwner` bounds what one account's listeners may take (directed presence from anyone adds some). */
+  constructor(private readonly maxPerOwner = 10_000) {}
+
   /**
    * Available presence from `full` reached `owner`'s service. "new" is initial presence (XEP-0163 §4.3.3 note:
-   * only that triggers the last items), "changed" a presence with other caps, "same" anything else.
+   * only that triggers the last items), "changed" a presence with other caps, "same" anything else; "full" when
+   * the account has as many listeners as it may, and this one is not recorded.
    */
-  available(owner: string, full: string, caps: string): Arrival {
+  available(owner: string, full: string, caps: string): Arrival | "full" {
     let table = this.owners.get(owner);
     if (!table) this.owners.set(owner, (table = new Map()));
     const entry = table.get(full);
-    if (!entry) { table.set(full, { caps, nodes: null }); return "new"; }
+    if (!entry) {
+      if (table.size >= this.maxPerOwner) return "full";
+      table.set(full, { caps, nodes: null });
+      return "new";
+    }
     if (entry.caps === caps) return "same";
     entry.caps = caps;
     return "changed";
