@@ -79,33 +79,52 @@ export class S2sTransport implements Transport {
     if (this.corked) { this.corked = false; this.socket.uncork(); }
   }
 
-  /** The receiving side: <proceed/> has just been written; become the TLS server. */
+  /**
+   * The receiving side: <proceed/> has just been written; become the TLS server. The handshake runs in a
+   * (never listening) tls.Server, which is what verifies a client certificate and sets `authorized`; a bare
+   * server-side TLSSocket requests the certificate but leaves its verification undone.
+   */
   startTls(): Promise<void> {
     if (!this.serverTls || this.secureSocket) return Promise.reject(new Error("TLS not available"));
-    const options = this.serverTls();
-    return this.upgrade((raw) => new tls.TLSSocket(raw, { ...options, isServer: true }), "secure");
+    const raw = this.socket;
+    this.flush();
+    this.unlisten(raw);
+    return new Promise((resolve, reject) => {
+      const server = tls.createServer(this.serverTls!());
+      server.once("secureConnection", (secure: tls.TLSSocket) => {
+        server.removeAllListeners("tlsClientError");
+        this.adopt(secure);
+        resolve();
+      });
+      server.once("tlsClientError", (err: Error) => {
+        this.fireClosed(`TLS handshake failed: ${err.message}`);
+        reject(err);
+      });
+      raw.once("close", () => this.fireClosed("connection closed during TLS handshake"));
+      server.emit("connection", raw);
+    });
   }
 
   /** The initiating side: <proceed/> has been received; become the TLS client. */
   startTlsClient(options: tls.ConnectionOptions): Promise<void> {
     if (this.secureSocket) return Promise.reject(new Error("already encrypted"));
-    return this.upgrade((raw) => tls.connect({ ...options, socket: raw }), "secureConnect");
-  }
-
-  private upgrade(wrap: (raw: net.Socket) => tls.TLSSocket, ready: "secure" | "secureConnect"): Promise<void> {
     const raw = this.socket;
     this.flush();
     this.unlisten(raw);
     return new Promise((resolve, reject) => {
-      const secure = wrap(raw);
-      this.socket = secure;
-      this.secureSocket = secure;
-      const fail = (err: Error) => { secure.off(ready, ok); reject(err); };
-      const ok = () => { secure.off("error", fail); this.listen(secure); resolve(); };
-      secure.once(ready, ok);
+      const secure = tls.connect({ ...options, socket: raw });
+      const fail = (err: Error) => { secure.off("secureConnect", ok); this.fireClosed(`TLS handshake failed: ${err.message}`); reject(err); };
+      const ok = () => { secure.off("error", fail); this.adopt(secure); resolve(); };
+      secure.once("secureConnect", ok);
       secure.once("error", fail);
-      secure.once("close", () => this.fireClosed("connection closed during TLS handshake"));
+      raw.once("close", () => this.fireClosed("connection closed during TLS handshake"));
     });
+  }
+
+  private adopt(secure: tls.TLSSocket): void {
+    this.socket = secure;
+    this.secureSocket = secure;
+    this.listen(secure);
   }
 
   channelBinding(): ChannelBinding | null { return null; }
