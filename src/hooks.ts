@@ -49,8 +49,19 @@ export interface HookMap {
     /** Whether the stream is bidirectional (XEP-0288). */
     readonly bidi: boolean;
   };
-  /** Every stanza written to a client session, after serialisation decisions (sm counting, carbons). */
-  "stanza:out": { readonly session: Session; readonly stanza: Element };
+  /**
+   * A stanza on its way to a client session, before it is written. A handler that returns true holds it back (output
+   * buffering, e.g. client state indication) and must later write it with `SessionControl.write`, or drop it.
+   * `serialized` is given when the sender serialised it already (`sendSerialized`).
+   */
+  "stanza:hold": { readonly session: ClientSession; readonly stanza: Element; readonly serialized?: string };
+  /**
+   * Every stanza written to a client session, in order, as it is written (stream management counts here); also while
+   * the session is detached, when the bytes reach no connection. `serialized` is exactly what is written.
+   */
+  "stanza:out": { readonly session: Session; readonly stanza: Element; readonly serialized: string };
+  /** Every stanza a bound client sent, once the core has handled it (routed or answered it); not nonzas. */
+  "stanza:in": { readonly session: ClientSession; readonly stanza: Element };
   /**
    * A session sent its initial presence (RFC 6121 §4.2) and the IM core has broadcast it and sent probes:
    * the moment to deliver what waited for the user (offline messages, stored subscription requests).
@@ -61,6 +72,13 @@ export interface HookMap {
   /** A session bound its resource / ended (clean or not). */
   "session:bound": { readonly session: ClientSession };
   "session:closed": { readonly session: ClientSession; readonly reason: string };
+  /**
+   * A bound session's connection ended without the client closing its stream (connection lost, idle timeout). A
+   * handler that returns true keeps the session: registered, available, detached from any stream (stanzas sent to it
+   * fire `stanza:out` and reach no connection) until a new stream adopts it (`StreamContext.adopt`) or it is closed
+   * (`session.close()`, which then fires `session:closed`). Unhandled, the session ends at once.
+   */
+  "session:interrupted": { readonly session: ClientSession; readonly reason: string };
   /** An account was created or deleted (modules remove their data on delete). */
   "account:created": { readonly jid: Jid };
   "account:deleted": { readonly jid: Jid };

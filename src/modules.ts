@@ -8,9 +8,11 @@ import type { Element } from "ltx";
 import type { z } from "zod";
 import type { Hook, HookMap, StanzaEvent } from "./hooks.js";
 import type { HttpRoute } from "./http/routes.js";
-import type { Jid } from "./jid.js";
+import type { BareJid, Jid } from "./jid.js";
 import type { Logger } from "./log.js";
+import type { SessionControl } from "./session/control.js";
 import type { ClientSession, Session } from "./session/types.js";
+import type { StreamErrorCondition } from "./stream/errors.js";
 import type { ArchiveStore, KeyValStore, MapStore } from "./storage/types.js";
 import type { StanzaError } from "./xml/stanza-error.js";
 
@@ -83,9 +85,25 @@ export interface StreamContext {
   readonly host: string;
   readonly ip: string;
   readonly secure: boolean;
+  /** The account authenticated on this stream (null before SASL success). */
+  readonly account: BareJid | null;
   /** Set once the resource is bound. */
   readonly session: ClientSession | null;
+  /** Set with `session`: control of the session for modules that manage the stream (session/control.ts). */
+  readonly control: SessionControl | null;
   send(el: Element): void;
+  /**
+   * Close the stream, with a stream error when a condition is given (RFC 6120 §4.9); `appCondition` is an
+   * application-specific condition (§4.9.4).
+   */
+  close(error?: StreamErrorCondition, text?: string, appCondition?: Element): void;
+  /**
+   * Continue an existing session on this stream instead of binding a resource (stream resumption). Allowed once this
+   * stream has authenticated as the session's account and while it has bound nothing, for a session that has not
+   * ended. A previous stream of the session still open is closed with <conflict/>; the session goes on, registered
+   * and with its presence, and its output now goes here. False (nothing changed) when not allowed.
+   */
+  adopt(control: SessionControl): boolean;
 }
 
 export type NonzaHandler = (ctx: StreamContext, el: Element) => void;

@@ -23,9 +23,11 @@ import externalServices from "./0215-external-services/index.js";
 import upload from "./0363-upload/index.js";
 import bookmarks from "./0402-bookmarks/index.js";
 import avatarConversion from "./0084-avatar/index.js";
+import sm from "./0198-sm/index.js";
+import csi from "./0352-csi/index.js";
 import muc from "./0045-muc/index.js";
 
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
   offline, carbons, stanzaId, addressing, mam,
   vcard, privateStorage, blocking, search, caps,
-  pep, bookmarks, avatarConversion, externalServices, upload, muc];
+  pep, bookmarks, avatarConversion, externalServices, sm, csi, upload, muc];

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { parseJid, prepResource, Jid, type BareJid, type FullJid } from "../jid.js";
 import type { Logger } from "../log.js";
 import type { IqResult, StreamContext } from "../modules.js";
+import type { SessionControl } from "../session/control.js";
 import type { ClientSession } from "../session/types.js";
 import type { SaslContext, SaslExchange, SaslStep } from "../sasl/types.js";
 import { channelBindingFeature } from "../sasl/channel-binding.js";
@@ -95,17 +96,14 @@ export class C2sStream implements StreamContext {
   get host(): string { return this.hostName; }
   get ip(): string { return this.transport.ip; }
   get secure(): boolean { return this.transport.secure; }
+  get account(): BareJid | null { return this.username === null ? null : Jid.ofPrepared(this.username, this.hostName) as BareJid; }
   get session(): ClientSession | null { return this.phase.kind === "bound" ? this.phase.session : null; }
+  get control(): SessionControl | null { return this.phase.kind === "bound" ? this.phase.session : null; }
   get isBound(): boolean { return this.phase.kind === "bound"; }
   get isClosed(): boolean { return this.phase.kind === "closed"; }
 
   send(el: Element): void {
     this.writeRaw(el.toString());
-  }
-
-  /** Let modules see (stream management counts, carbons) what a session is about to be sent. */
-  outgoing(session: ClientSession, stanza: Element): void {
-    this.core.hooks.fire("stanza:out", { session, stanza });
   }
 
   writeRaw(data: string): void {
@@ -480,7 +478,7 @@ export class C2sStream implements StreamContext {
     if (existing.length >= MAX_RESOURCES_PER_ACCOUNT && !this.core.sessions.get(full.full)) {
       return replyError(new StanzaError("resource-constraint", "too many resources"));
     }
-    const session = new ClientSessionImpl(this, full, bare);
+    const session = new ClientSessionImpl(this.core, this, full, bare);
     this.phase = { kind: "bound", session };
     // RFC 6120 §7.7.2.2: the new session wins; the old one is told why it ends.
     const displaced = this.core.sessions.add(session);
@@ -502,6 +500,12 @@ export class C2sStream implements StreamContext {
     if (kind !== "message" && kind !== "presence" && kind !== "iq") {
       return this.close("unsupported-stanza-type", `<${kind}/> is not a stanza`);
     }
+    this.stanza(session, el, kind);
+    // Routed or answered: the server has taken responsibility for it (what acknowledgements count).
+    if (this.phase.kind === "bound") this.core.hooks.fire("stanza:in", { session, stanza: el });
+  }
+
+  private stanza(session: ClientSessionImpl, el: Element, kind: string): void {
     // RFC 6120 §8.1.2.1: the server stamps `from`; a client may only give its own address.
     const claimed = el.attrs.from;
     if (claimed !== undefined && claimed !== session.jid.full && claimed !== session.bare.full) {
@@ -551,23 +555,42 @@ export class C2sStream implements StreamContext {
   private onStreamClose(): void {
     if (this.phase.kind === "closed") return;
     this.transport.write(this.framing.close());
-    this.finish("stream closed by client");
+    this.finish("stream closed by client", false);
     this.transport.end();
   }
 
-  /** Close the stream, with a stream error when a condition is given (RFC 6120 §4.9.1.1). */
-  close(error?: StreamErrorCondition, text?: string): void {
+  /**
+   * Close the stream, with a stream error when a condition is given (RFC 6120 §4.9.1.1) and `appCondition` as its
+   * application-specific condition (§4.9.4). A bound session ends with it.
+   */
+  close(error?: StreamErrorCondition, text?: string, appCondition?: Element): void {
+    this.terminate(false, error, text, appCondition);
+  }
+
+  /** `interrupted`: the client did not end the stream, the connection is presumed lost (see `session:interrupted`). */
+  private terminate(interrupted: boolean, error?: StreamErrorCondition, text?: string, appCondition?: Element): void {
     if (this.phase.kind === "closed") return;
     if (error) {
       this.sendHeader(this.hostName || this.core.server.hosts[0]!);
-      const el = streamErrorElement(error, text);
+      const el = streamErrorElement(error, text, appCondition);
       el.attrs["xmlns:stream"] = NS_STREAMS;
       this.transport.write(el.toString());
       this.log.info("stream error", { condition: error, text });
     }
     this.transport.write(this.framing.close());
-    this.finish(error ? `stream error: ${error}` : "closed by server");
+    this.finish(error ? `stream error: ${error}` : "closed by server", interrupted);
     this.transport.end();
+  }
+
+  adopt(control: SessionControl): boolean {
+    if (this.phase.kind !== "authenticated" || !(control instanceof ClientSessionImpl)) return false;
+    const session = control;
+    if (session.ended || session.bare.local !== this.phase.username || session.host !== this.hostName) return false;
+    const previous = session.attach(this);
+    this.phase = { kind: "bound", session };
+    this.log.info("session adopted", { jid: session.jid.full, previous: previous ? previous.id : null });
+    previous?.close("conflict", "the session continues on another connection");
+    return true;
   }
 
   /** Drop the connection without waiting for the peer (after close(), at shutdown). */
@@ -581,57 +604,107 @@ export class C2sStream implements StreamContext {
     if (this.phase.kind !== "bound") {
       if (now - this.connectedAt > limits.negotiationTimeout * 1000) this.close("connection-timeout", "negotiation took too long");
     } else if (now - this.lastActivity > limits.idleTimeout * 1000) {
-      this.close("connection-timeout", "idle for too long");
+      // A silent client is most likely a lost connection: its session may be kept (`session:interrupted`).
+      this.terminate(true, "connection-timeout", "idle for too long");
     }
   }
 
   private onTransportClosed(reason: string): void {
-    this.finish(reason);
+    this.finish(reason, true);
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, interrupted: boolean): void {
     const phase = this.phase;
     if (phase.kind === "closed") return;
     this.phase = { kind: "closed" };
     this.backlog = null;
     this.core.streamEnded(this);
-    if (phase.kind === "bound") {
-      this.core.sessions.remove(phase.session);
-      this.log.info("session ended", { jid: phase.session.jid.full, reason });
-      this.core.hooks.fire("session:closed", { session: phase.session, reason });
-    }
+    if (phase.kind === "bound") phase.session.streamEnded(this, reason, interrupted);
   }
 }
 
-/** The session object modules see once a resource is bound. */
-class ClientSessionImpl implements ClientSession {
+/**
+ * The session object modules see once a resource is bound, and its control (session/control.ts). It outlives its
+ * first stream when a `session:interrupted` handler keeps it, and moves to the stream that adopts it.
+ */
+class ClientSessionImpl implements ClientSession, SessionControl {
   readonly kind = "c2s" as const;
+  /** The id of the stream that bound it; kept across streams, so modules may key state by it. */
+  readonly id: string;
   readonly host: string;
   presence: Element | null = null;
   priority = 0;
   readonly data = new Map<string, unknown>();
-  readonly log: Logger;
+  ended = false;
+  /** The stream carrying the session; null while detached. */
+  private stream: C2sStream | null;
+  /** The latest stream that carried it: address, security and logger while detached. */
+  private latest: C2sStream;
 
-  constructor(private readonly stream: C2sStream, readonly jid: FullJid, readonly bare: BareJid) {
+  constructor(private readonly core: CoreContext, stream: C2sStream, readonly jid: FullJid, readonly bare: BareJid) {
+    this.id = stream.id;
     this.host = jid.domain;
-    this.log = stream.log;
+    this.stream = stream;
+    this.latest = stream;
   }
 
-  get id(): string { return this.stream.id; }
-  get ip(): string { return this.stream.ip; }
-  get secure(): boolean { return this.stream.secure; }
+  get session(): ClientSession { return this; }
+  get attached(): boolean { return this.stream !== null; }
+  get log(): Logger { return this.latest.log; }
+  get ip(): string { return this.latest.ip; }
+  get secure(): boolean { return this.latest.secure; }
 
   send(stanza: Element): void {
-    this.stream.outgoing(this, stanza);
-    this.stream.writeRaw(stanza.toString());
+    if (this.core.hooks.fire("stanza:hold", { session: this, stanza })) return;
+    this.write(stanza, stanza.toString());
   }
 
   sendSerialized(stanza: Element, serialized: string): void {
-    this.stream.outgoing(this, stanza);
-    this.stream.writeRaw(serialized);
+    if (this.core.hooks.fire("stanza:hold", { session: this, stanza, serialized })) return;
+    this.write(stanza, serialized);
   }
 
+  write(stanza: Element, serialized: string): void {
+    if (this.ended) return;
+    this.core.hooks.fire("stanza:out", { session: this, stanza, serialized });
+    this.stream?.writeRaw(serialized);
+  }
+
+  writeRaw(data: string): void {
+    this.stream?.writeRaw(data);
+  }
+
+  /** Close the stream (the session ends with it); a detached session ends at once. */
   close(error?: StreamErrorCondition, text?: string): void {
-    this.stream.close(error, text);
+    if (this.stream) this.stream.close(error, text);
+    else this.end(error ? `stream error: ${error}` : text ?? "closed by server");
+  }
+
+  /** Move to `stream` (StreamContext.adopt); returns the stream that carried the session until now, if any. */
+  attach(stream: C2sStream): C2sStream | null {
+    const previous = this.stream;
+    this.stream = stream;
+    this.latest = stream;
+    return previous;
+  }
+
+  /** The stream carrying the session has ended: keep the session detached when a module asks to, or end it. */
+  streamEnded(stream: C2sStream, reason: string, interrupted: boolean): void {
+    if (this.stream !== stream) return; // another stream has adopted the session
+    this.stream = null;
+    if (interrupted && !this.ended && this.core.hooks.fire("session:interrupted", { session: this, reason })) {
+      this.log.info("session detached", { jid: this.jid.full, reason });
+      return;
+    }
+    this.end(reason);
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stream = null;
+    this.core.sessions.remove(this);
+    this.log.info("session ended", { jid: this.jid.full, reason });
+    this.core.hooks.fire("session:closed", { session: this, reason });
   }
 }

@@ -15,9 +15,11 @@ export const STREAM_CONDITIONS = [
 
 export type StreamErrorCondition = (typeof STREAM_CONDITIONS)[number];
 
-export function streamErrorElement(condition: StreamErrorCondition, text?: string): Element {
+/** A stream error; `appCondition` is an application-specific condition element (RFC 6120 §4.9.4). */
+export function streamErrorElement(condition: StreamErrorCondition, text?: string, appCondition?: Element): Element {
   return xml("stream:error", null,
     xml(condition, { xmlns: NS_XMPP_STREAMS }),
+    appCondition ?? null,
     text ? xml("text", { xmlns: NS_XMPP_STREAMS, "xml:lang": "en" }, text) : null,
   );
 }
