@@ -127,9 +127,9 @@ export class SqliteArchiveStore implements ArchiveStore {
       const seq = this.sql.get(INSERT).pluck().get(...args) as number;
       this.sql.get(INSERT_TEXT).run(seq, text, scope);
     });
-    // The item transactions inside this one become savepoints: the whole batch commits once.
+    // One transaction for the batch, and none per item (nested ones would each cost a savepoint).
     this.#appendAll = db.transaction((items: readonly ArchiveAppendTo[]): string[] =>
-      items.map(({ owner, item }) => this.#appendNow(owner, item)));
+      items.map(({ owner, item }) => this.#appendNow(owner, item, true)));
     this.#replace = db.transaction((owner: string, id: string, value: string, text: string | undefined): boolean => {
       const seq = this.sql.get(REPLACE).pluck().get(value, this.store, id, owner) as number | undefined;
       if (seq === undefined) return false;
@@ -154,8 +154,8 @@ export class SqliteArchiveStore implements ArchiveStore {
     return this.#appendAll(items);
   }
 
-  /** One item, in a transaction of its own or in the caller's (appendMany). */
-  #appendNow(owner: string, item: ArchiveAppend): string {
+  /** One item, in a transaction of its own or, `inTransaction`, in the caller's (appendMany). */
+  #appendNow(owner: string, item: ArchiveAppend, inTransaction = false): string {
     const id = item.id ?? newArchiveId();
     if (id === "") throw new Error(`archive ${this.store}: an item id must not be empty`);
     const when = item.when ?? Date.now();
@@ -163,7 +163,12 @@ export class SqliteArchiveStore implements ArchiveStore {
     const args = [this.store, owner, id, when, item.with ?? "", JSON.stringify(item.value)];
     try {
       if (item.text !== undefined && item.text !== "") {
-        this.#appendWithText(args, item.text, scopeToken(this.store, owner));
+        if (inTransaction) {
+          const seq = this.sql.get(INSERT).pluck().get(...args) as number;
+          this.sql.get(INSERT_TEXT).run(seq, item.text, scopeToken(this.store, owner));
+        } else {
+          this.#appendWithText(args, item.text, scopeToken(this.store, owner));
+        }
         this.indexer.added();
       } else {
         this.sql.get(INSERT).pluck().get(...args);
