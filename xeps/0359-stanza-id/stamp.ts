@@ -3,7 +3,7 @@
  * functions. The stanza-id module stamps with them; the archive (XEP-0313) reuses them, so the id a client
  * sees on a live message is the id of that message in the archive.
  */
-import { randomBytes } from "node:crypto";
+import { randomId } from "../../src/random-id.js";
 import { xml } from "@xmpp/xml";
 import type { Element } from "ltx";
 import { parseJid } from "../../src/jid.js";
@@ -15,7 +15,7 @@ export const NS_SID = "urn:xmpp:sid:0";
  * the size of an archive), unique within the scope of `by` with overwhelming probability.
  */
 export function newStanzaId(): string {
-  return randomBytes(12).toString("base64url");
+  return randomId(12);
 }
 
 /** Whether a stanza-id's `by` names `by` (a prepared bare JID), compared as normalised addresses (§3 rule 7). */
