@@ -121,23 +121,20 @@ export function checkRoleChange(actor: Actor, target: RoleTarget, to: Role): Ver
   if (!actsAsModerator(actor)) return deny("forbidden", "only moderators may change roles");
   if (target.role === to) return OK;
   if (target.self && to === "none") return deny("conflict", "you cannot kick yourself");
-  const actorIsAdmin = rank(actor.affiliation) >= rank("admin");
-  if ((to === "moderator" || target.role === "moderator") && !actorIsAdmin) {
+  if (rank(target.affiliation) >= rank("admin")) {
+    // Admins' and owners' roles follow their affiliation: only someone above them changes it.
+    if (to === "visitor") return deny("not-allowed", "voice cannot be revoked from an admin or owner");
+    if (rank(target.affiliation) >= rank(actor.affiliation)) return deny("not-allowed", "the role of an admin or owner can only be changed by someone of higher affiliation");
+    return OK;
+  }
+  if ((to === "moderator" || target.role === "moderator") && rank(actor.affiliation) < rank("admin")) {
     return deny("forbidden", "only admins and owners grant or revoke the moderator role");
   }
-  if (to === "visitor") {
-    if (rank(target.affiliation) >= rank("admin")) return deny("not-allowed", "voice cannot be revoked from an admin or owner");
-    if (rank(target.affiliation) >= rank(actor.affiliation)) return deny("not-allowed", "voice cannot be revoked from someone of your affiliation or higher");
-    return OK;
+  if (to === "visitor" && rank(target.affiliation) >= rank(actor.affiliation)) {
+    return deny("not-allowed", "voice cannot be revoked from someone of your affiliation or higher");
   }
   if (to === "none" && rank(target.affiliation) > rank(actor.affiliation)) {
     return deny("not-allowed", "an occupant with a higher affiliation cannot be kicked");
-  }
-  if (to === "participant" && target.role === "moderator" && rank(target.affiliation) >= rank("admin") && rank(target.affiliation) >= rank(actor.affiliation)) {
-    return deny("not-allowed", "the moderator role of an admin or owner cannot be revoked by them or those below them");
-  }
-  if (to === "none" && rank(target.affiliation) >= rank("admin") && rank(target.affiliation) >= rank(actor.affiliation)) {
-    return deny("not-allowed", "an admin or owner can only be kicked by someone of higher affiliation");
   }
   return OK;
 }
