@@ -15,12 +15,17 @@ export class RawPeer {
   private waiters: Array<(el: Element | null) => void> = [];
   /** The server's latest stream header. */
   header: Record<string, string> | null = null;
+  private headerWaiters: Array<(h: Record<string, string> | null) => void> = [];
   closed = false;
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
     this.resetParser();
-    socket.on("close", () => { this.closed = true; for (const w of this.waiters.splice(0)) w(null); });
+    socket.on("close", () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w(null);
+      for (const w of this.headerWaiters.splice(0)) w(null);
+    });
     socket.on("error", () => {});
     socket.on("data", (d) => this.parser.write(d));
   }
@@ -34,11 +39,18 @@ export class RawPeer {
 
   private resetParser(): void {
     this.parser = new StreamParser({
-      streamOpen: (_n, attrs) => { this.header = attrs; },
+      streamOpen: (_n, attrs) => { this.header = attrs; for (const w of this.headerWaiters.splice(0)) w(attrs); },
       element: (el) => { const w = this.waiters.shift(); if (w) w(el); else this.queue.push(el); },
       streamClose: () => {},
       error: () => {},
     }, { maxStanzaBytes: 1024 * 1024, maxDepth: 100, maxAttributes: 100 });
+  }
+
+  /** The server's stream header (for streams without features, such as XEP-0114), or null if it closes first. */
+  nextHeader(): Promise<Record<string, string> | null> {
+    if (this.header) return Promise.resolve(this.header);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.headerWaiters.push(resolve));
   }
 
   send(data: string): void {
