@@ -1,0 +1,95 @@
+import test from "ava";
+import type { Logger } from "../../src/log.js";
+import type { ArchiveAppend, ArchiveAppendTo, ArchiveStore } from "../../src/storage/types.js";
+import { ArchiveWriter } from "./writer.js";
+
+/** A store that records what is written and in which calls; items with value "bad" fail. */
+function recordingStore(withMany = true) {
+  const written: string[] = [];
+  const calls: string[][] = [];
+  const check = (item: ArchiveAppend) => {
+    if (item.value === "bad") throw new Error("disk on fire");
+  };
+  const store = {
+    async append(owner: string, item: ArchiveAppend) {
+      check(item);
+      written.push(`${owner}:${item.value}`);
+      calls.push([`${owner}:${item.value}`]);
+      return item.id ?? "x";
+    },
+    ...(withMany ? {
+      async appendMany(items: readonly ArchiveAppendTo[]) {
+        items.forEach((e) => check(e.item));
+        written.push(...items.map((e) => `${e.owner}:${e.item.value}`));
+        calls.push(items.map((e) => `${e.owner}:${e.item.value}`));
+        return items.map((e) => e.item.id ?? "x");
+      },
+    } : {}),
+  } as unknown as ArchiveStore;
+  return { store, written, calls };
+}
+
+function recordingLog() {
+  const errors: Record<string, unknown>[] = [];
+  const log: Logger = { debug() {}, info() {}, warn() {}, error: (msg, fields) => { errors.push({ msg, ...fields }); }, child: () => log };
+  return { log, errors };
+}
+
+const deferred = <T>() => {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => { resolve = r; });
+  return { promise, resolve };
+};
+
+test("appends of one turn are written together, once the synchronous work is done", async (t) => {
+  const { store, calls } = recordingStore();
+  const w = new ArchiveWriter(store, recordingLog().log);
+  w.write("a", { value: 1 });
+  w.write("b", { value: 2 });
+  w.write("a", { value: 3 });
+  t.deepEqual(calls, [], "nothing written during routing");
+  await new Promise<void>((r) => process.nextTick(r));
+  t.deepEqual(calls, [["a:1", "b:2", "a:3"]]);
+  w.write("a", { value: 4 });
+  await w.settled();
+  t.deepEqual(calls, [["a:1", "b:2", "a:3"], ["a:4"]], "a single item is a plain append");
+});
+
+test("a gated append keeps its archive's order; other archives do not wait; a closed gate writes nothing", async (t) => {
+  const { store, written } = recordingStore();
+  const w = new ArchiveWriter(store, recordingLog().log);
+  const gate = deferred<boolean>();
+  const no = deferred<boolean>();
+  w.write("a", { value: "first" }, gate.promise);
+  w.write("a", { value: "second" });
+  w.write("a", { value: "dropped" }, no.promise);
+  w.write("a", { value: "third" });
+  w.write("b", { value: "other" });
+  await new Promise((r) => setImmediate(r));
+  t.deepEqual(written, ["b:other"]);
+  no.resolve(false);
+  gate.resolve(true);
+  await w.settled("a");
+  t.deepEqual(written, ["b:other", "a:first", "a:second", "a:third"]);
+});
+
+test("a failed batch is retried item by item: only the bad item is lost, and logged with its id", async (t) => {
+  const { store, written, calls } = recordingStore();
+  const { log, errors } = recordingLog();
+  const w = new ArchiveWriter(store, log);
+  w.write("a", { id: "1", value: "ok1" });
+  w.write("a", { id: "2", value: "bad" });
+  w.write("b", { id: "3", value: "ok2" });
+  await w.settled();
+  t.deepEqual(written, ["a:ok1", "b:ok2"]);
+  t.is(calls.length, 2, "the batch failed as a whole, then two single appends succeeded");
+  t.like(errors, [{ owner: "a", id: "2" }]);
+});
+
+test("without appendMany, items are appended one by one in order", async (t) => {
+  const { store, calls } = recordingStore(false);
+  const w = new ArchiveWriter(store, recordingLog().log);
+  for (let i = 0; i < 3; i++) w.write("a", { value: i });
+  await w.settled();
+  t.deepEqual(calls, [["a:0"], ["a:1"], ["a:2"]]);
+});
