@@ -191,6 +191,29 @@ export const CLIENT_CHECKS: readonly FunctionCheckDef[] = [
     },
   },
   {
+    name: "slixmpp-pep",
+    title: "slixmpp: a nickname and an avatar published through PEP reach a contact whose caps ask for them; the contact fetches the data",
+    proves: "XEP-0163 §4, XEP-0163 §5, XEP-0172 §4, XEP-0084 §4, XEP-0115 §4",
+    source: "conformance/clients/slixmpp_pep.py",
+    run: async (env) => {
+      const missing = needsSlixmpp();
+      if (missing) return missing;
+      const a = await account(env, "conf-pep-alice", "pep secret");
+      const b = await account(env, "conf-pep-bob", "pep secret");
+      const { code, report, stderr } = await runClient<{ ok: boolean; error: string | null; subscription: string | null; nickSeen: string | null; avatarIdSeen: string | null; avatarId: string | null; avatarFetched: boolean }>(SYSTEM_PYTHON, [
+        join(CLIENTS_DIR, "slixmpp_pep.py"), "--host", env.target.host, "--port", String(env.srv.ports.starttls), "--mode", "starttls",
+        "--jid", a, "--password", "pep secret", "--jid2", b, "--password2", "pep secret",
+      ]);
+      return new Expect()
+        .that(code === 0 && report.ok, "the clients reported failure")
+        .that(report.subscription === "both", `subscription ${report.subscription}`)
+        .that(report.nickSeen === "Alice Slix", `nickname seen: ${report.nickSeen}`)
+        .that(!!report.avatarId && report.avatarIdSeen === report.avatarId, "the avatar metadata notification did not arrive")
+        .that(report.avatarFetched, "the avatar data fetched by id does not hash to its id")
+        .outcome(code, report.error, stderr);
+    },
+  },
+  {
     name: "xmppjs-im",
     title: "two xmpp.js users: roster push, mutual subscription, presence, chat, a sent carbon on a second device, an offline message with delay",
     proves: "RFC 6121 §2.1.6, RFC 6121 §3.1.2, RFC 6121 §4.2.2, RFC 6121 §8.5.2.1.1, XEP-0280 §7, XEP-0160 §4, XEP-0203 §3",
