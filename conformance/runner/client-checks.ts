@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { CLIENTS_DIR, runClient, runSlixmpp, runXmppjs, runXmppjsIm, slixmppAvailable, SYSTEM_PYTHON, type SlixmppReport, type XmppjsReport } from "../../test/helpers/clients.js";
+import { RawClient } from "../../test/helpers/raw-client.js";
 import type { CheckEnv, FunctionCheckDef } from "./checks.js";
 import type { Outcome } from "./execute.js";
 
@@ -211,6 +212,42 @@ export const CLIENT_CHECKS: readonly FunctionCheckDef[] = [
         .that(!!report.avatarId && report.avatarIdSeen === report.avatarId, "the avatar metadata notification did not arrive")
         .that(report.avatarFetched, "the avatar data fetched by id does not hash to its id")
         .outcome(code, report.error, stderr);
+    },
+  },
+  {
+    name: "slixmpp-vcard-blocking",
+    title: "slixmpp stores and reads vCards (own and a contact's), then blocks a contact, is refused when writing to it, and unblocks, with pushes",
+    proves: "XEP-0054 §3.1, XEP-0054 §3.2, XEP-0191 §3.1, XEP-0191 §3.2, XEP-0191 §3.3, XEP-0191 §3.4",
+    source: "conformance/clients/slixmpp_vcard_blocking.py",
+    run: async (env) => {
+      const missing = needsSlixmpp();
+      if (missing) return missing;
+      const alice = await account(env, "conf-vcard-alice", "vcard secret");
+      const bob = await account(env, "conf-vcard-bob", "vcard secret");
+      // The contact has a vCard for the client to read.
+      const peer = await RawClient.connect(env.srv.ports.plain);
+      try {
+        await peer.login("conf-vcard-bob", "vcard secret");
+        peer.send("<iq type='set' id='v'><vCard xmlns='vcard-temp'><FN>Bob the Builder</FN></vCard></iq>");
+        await peer.until((el) => el.attrs.id === "v");
+      } finally {
+        peer.destroy();
+      }
+      const { code, report: r, stderr } = await runClient<{
+        ok: boolean; error: string | null; ownVcard: { fn: string | null }; peerVcard: { fn: string | null };
+        blocklistBlocked: string[]; whileBlocked: { condition: string; blocked: boolean } | null; blocklistAfter: string[];
+        pushes: [string, string[]][];
+      }>(SYSTEM_PYTHON, [join(CLIENTS_DIR, "slixmpp_vcard_blocking.py"), "--host", env.target.host, "--port", String(env.srv.ports.plain),
+        "--jid", alice, "--password", "vcard secret", "--mode", "plain", "--peer", bob]);
+      return new Expect()
+        .that(code === 0 && r.ok, "the client reported failure")
+        .that(r.ownVcard?.fn === "Alice Liddell", `own vCard FN ${r.ownVcard?.fn}`)
+        .that(r.peerVcard?.fn === "Bob the Builder", `the contact's vCard FN ${r.peerVcard?.fn}`)
+        .that(JSON.stringify(r.blocklistBlocked) === JSON.stringify([bob]), `blocklist after blocking: ${JSON.stringify(r.blocklistBlocked)}`)
+        .that(r.whileBlocked?.condition === "not-acceptable" && r.whileBlocked.blocked, `writing to a blocked contact: ${JSON.stringify(r.whileBlocked)}`)
+        .that(r.blocklistAfter?.length === 0, "the blocklist is not empty after unblocking")
+        .that(JSON.stringify(r.pushes) === JSON.stringify([["block", [bob]], ["unblock", [bob]]]), `pushes ${JSON.stringify(r.pushes)}`)
+        .outcome(code, r.error, stderr);
     },
   },
   {
