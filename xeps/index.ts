@@ -21,6 +21,7 @@ import caps from "./0115-caps/index.js";
 import pep from "./0163-pep/index.js";
 import externalServices from "./0215-external-services/index.js";
 import upload from "./0363-upload/index.js";
+import push from "./0357-push/index.js";
 import bookmarks from "./0402-bookmarks/index.js";
 import avatarConversion from "./0084-avatar/index.js";
 import sm from "./0198-sm/index.js";
@@ -30,4 +31,4 @@ import muc from "./0045-muc/index.js";
 export const catalog: readonly ModuleDef<any>[] = [disco, last, register, version, ping, time,
   offline, carbons, stanzaId, addressing, mam,
   vcard, privateStorage, blocking, search, caps,
-  pep, bookmarks, avatarConversion, externalServices, sm, csi, upload, muc];
+  pep, bookmarks, avatarConversion, externalServices, sm, csi, upload, push, muc];
