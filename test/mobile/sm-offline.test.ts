@@ -5,7 +5,11 @@
  */
 import test from "ava";
 import type { Element } from "ltx";
+import { rmSync } from "node:fs";
 import type { HookMap } from "../../src/hooks.js";
+import { Server } from "../../src/server.js";
+import { catalog } from "../../xeps/index.js";
+import { RawClient } from "../helpers/raw-client.js";
 import { DEFAULT_MODULES, startTestServer, type TestServer } from "../helpers/server.js";
 import { SmClient, stopServer } from "./sm-client.js";
 
@@ -148,4 +152,33 @@ test("a connected client that never acknowledges is cut off at the limit, and no
   // Her own presence, the ping result and n1 were queued: the limit is passed at n2; n3 and n4 found no session.
   const got = await messagesUntil(laptop, "n4");
   t.deepEqual(got.map((m) => m.attrs.id), ["n1", "n2", "n3", "n4"]);
+});
+
+test("shutdown: sessions waiting for resumption end with the server, their unacknowledged messages kept offline", async (t) => {
+  const srv = await startTestServer({ modules: { ...DEFAULT_MODULES } });
+  await srv.addUser("juliet@localhost", "pw");
+  await srv.addUser("romeo@localhost", "pw");
+  const juliet = await phone(srv);
+  const romeo = await SmClient.login(srv, "romeo", "pc");
+  romeo.send("<message to='juliet@localhost' type='chat' id='s1'><body>one</body></message>");
+  romeo.send("<message to='juliet@localhost' type='chat' id='s2'><body>two</body></message>");
+  await romeo.barrier();
+  const interrupted = when(srv, "session:interrupted", "juliet@localhost/phone");
+  juliet.kill();
+  await interrupted;
+  romeo.raw.destroy();
+  await srv.server.stop(); // the data directory stays for the next start
+
+  const again = await Server.start({ config: srv.server.config, dir: srv.dir, catalog });
+  t.teardown(async () => {
+    await again.stop();
+    rmSync(srv.dir, { recursive: true, force: true });
+  });
+  const raw = await RawClient.connect(again.listeners[2]!.port);
+  t.teardown(() => raw.destroy());
+  await raw.login("juliet", "pw", "laptop");
+  raw.send("<presence/>");
+  const first = await raw.until((el) => el.name === "message");
+  const second = await raw.until((el) => el.name === "message");
+  t.deepEqual([first.attrs.id, second.attrs.id], ["s1", "s2"]);
 });

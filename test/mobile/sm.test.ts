@@ -228,3 +228,21 @@ test("a clean close ends the session at once (no hibernation)", async (t) => {
   const { client } = await SmClient.authenticated(srv, "juliet");
   t.truthy((await client.resume(enabled.attrs.id!, 0)).getChild("item-not-found"));
 });
+
+test("§6: a resumption claiming more than was sent is a stream error, and the session ends (its queue to offline)", async (t) => {
+  const srv = await setup(t);
+  const juliet = await SmClient.login(srv, "juliet", "phone");
+  const enabled = await juliet.enable();
+  juliet.send("<presence/>");
+  await juliet.barrier(); // sent so far: her own presence and the ping result
+  const interrupted = when(srv, "session:interrupted", "juliet@localhost/phone");
+  juliet.kill();
+  await interrupted;
+  const closed = when(srv, "session:closed", "juliet@localhost/phone");
+  const { client } = await SmClient.authenticated(srv, "juliet");
+  client.send(`<resume xmlns='${NS_SM}' previd='${enabled.attrs.id}' h='7'/>`);
+  const error = await client.raw.until((el) => el.name === "stream:error");
+  t.is(error.getChild("handled-count-too-high", NS_SM)?.attrs["send-count"], "2");
+  await closed;
+  t.is(srv.server.sessions.get("juliet@localhost/phone"), undefined);
+});
