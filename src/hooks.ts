@@ -69,6 +69,11 @@ export interface HookMap {
   "presence:initial": { readonly session: ClientSession };
   /** A roster item was added, changed or removed (after it is stored, before pushes). */
   "roster:changed": { readonly owner: Jid; readonly contact: Jid; readonly removed: boolean };
+  /**
+   * The server is stopping and its streams are still open: the moment for modules to tell users (e.g. XEP-0045
+   * §11.2, status 332). Fired once, before any stream is closed.
+   */
+  "server:stopping": Record<string, never>;
   /** A session bound its resource / ended (clean or not). */
   "session:bound": { readonly session: ClientSession };
   "session:closed": { readonly session: ClientSession; readonly reason: string };

@@ -344,6 +344,7 @@ export class Server {
     if (this.stopping) return;
     this.stopping = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    this.hooks.fire("server:stopping", {});
     // Stop accepting, then close the streams: a listener's close completes only once its connections have ended.
     const closed = this.netServers.map(({ server }) => new Promise<void>((r) => server.close(() => r())));
     for (const h of this.httpListeners) h.stopAccepting();

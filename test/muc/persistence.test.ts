@@ -31,7 +31,11 @@ test("a persistent room comes back after a restart with its configuration, lists
   const sent = [await nextGroupchat(a), await nextGroupchat(a), await nextGroupchat(a)];
   const oid = sent[0]!.getChild("occupant-id", NS_OID)!.attrs.id;
 
-  srv = await srv.restart();
+  // §11.2: the service tells its occupants that it shuts down.
+  const restarting = srv.restart();
+  const shutdown = await a.until((e) => e.name === "presence" && e.attrs.type === "unavailable");
+  t.deepEqual(codes(shutdown), [110, 332]);
+  srv = await restarting;
   a = await connect(srv, "alice");
   const b = await connect(srv, "bob");
   const c = await connect(srv, "carol");

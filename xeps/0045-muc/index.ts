@@ -52,11 +52,15 @@ export default defineModule({
       for (const s of services) s.accountDeleted(jid.bare);
     });
 
+    // §11.2: a service that shuts down tells its occupants (332) while their streams are still open.
+    api.hook("server:stopping", () => {
+      for (const s of services) s.shutdown();
+    });
+
     const sweeper = setInterval(() => { for (const s of services) s.sweep(Date.now()); }, 30_000);
     sweeper.unref();
     api.onUnload(async () => {
       clearInterval(sweeper);
-      for (const s of services) s.shutdown();
       await Promise.all(services.map((s) => s.settled()));
     });
   },
