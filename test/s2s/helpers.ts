@@ -15,7 +15,12 @@ import { jid } from "../../src/jid.js";
 import { configureLogging } from "../../src/log.js";
 import { Server } from "../../src/server.js";
 import { RawClient } from "../helpers/raw-client.js";
-import { DEFAULT_MODULES } from "../helpers/server.js";
+
+/** The modules federation tests rely on (IM extensions that must work across servers, MUC). */
+export const FED_MODULES = {
+  disco: null, ping: null, version: null, time: null, last: null, offline: null, carbons: null, "stanza-id": null,
+  mam: null, vcard: null, blocking: null, caps: null, pep: null, muc: null,
+};
 
 /** A port free on `address` right now (bound and released). */
 export function freePort(address: string): Promise<number> {
@@ -174,7 +179,7 @@ export async function startFederated(o: FedOptions): Promise<FedServer> {
     hosts: { [o.domain]: host },
     listeners,
     auth: { throttleFreeFailures: 1000 },
-    modules: o.modules ?? DEFAULT_MODULES,
+    modules: o.modules ?? FED_MODULES,
     limits: o.limits ?? {},
     components: o.components ?? {},
     s2s: {

@@ -8,10 +8,9 @@
 import test from "ava";
 import { join } from "node:path";
 import { CLIENTS_DIR, runClient, slixmppAvailable, SYSTEM_PYTHON } from "../helpers/clients.js";
-import { DEFAULT_MODULES } from "../helpers/server.js";
 import { createSelfSigned } from "../../src/tls/self-signed.js";
 import { TestDns } from "./dns-server.js";
-import { freePort, loopback, makeCa, startFederated, type FedServer, type Pem } from "./helpers.js";
+import { FED_MODULES, freePort, loopback, makeCa, startFederated, type FedServer, type Pem } from "./helpers.js";
 import { prosodyAvailable, startProsody, type ProsodyServer } from "./prosody.js";
 
 // Not .test: libunbound (Prosody's resolver) answers NXDOMAIN for .test itself, a special-use zone (RFC 6761).
@@ -40,7 +39,7 @@ async function setup(certs: { palaver?: Pem; prosody: Pem; trust?: string[] }): 
   const palaver = await startFederated({
     domain: PALAVER, address: palaverAddress, s2sPort: palaverPort, tls: certs.palaver, trust: certs.trust,
     s2s: { dnsServers: [`127.0.0.1:${dns.port}`], connectTimeout: 15 },
-    modules: { ...DEFAULT_MODULES, muc: { lockNewRooms: false } },
+    modules: { ...FED_MODULES, muc: { lockNewRooms: false } },
   });
   const authenticated: string[] = [];
   palaver.server.hooks.on("s2s:authenticated", (e) => { authenticated.push(`${e.direction} ${e.local} ${e.remote} ${e.mechanism}`); });
