@@ -105,7 +105,7 @@ test("a wrong enum value suggests the closest option", (t) => {
   const e = only(loadConfig(write("listeners:\n  - kind: c2stls\n    port: 5223\n")));
   t.is(e.path, "listeners[0].kind");
   t.is(e.line, 2);
-  t.is(e.message, 'expected one of "c2s", "c2s-tls", "http", "https", got the string "c2stls" (did you mean "c2s-tls"?)');
+  t.is(e.message, 'expected one of "c2s", "c2s-tls", "http", "https", "s2s", "s2s-tls", "component", got the string "c2stls" (did you mean "c2s-tls"?)');
 });
 
 test("a missing required key names it at its parent's line", (t) => {
