@@ -104,6 +104,14 @@ function ownStanzaId(stanza: Element, owner: string): Element | undefined {
   return undefined;
 }
 
+/** Whether a message carries any XEP-0359 <stanza-id/>. */
+function hasStanzaId(stanza: Element): boolean {
+  for (const child of stanza.children) {
+    if (typeof child !== "string" && child.name === "stanza-id" && child.attrs.xmlns === NS_SID) return true;
+  }
+  return false;
+}
+
 /** The message as it is stored: serialised once, without `omit` (the archive's own stanza-id, implied by the item id). */
 function serialise(stanza: Element, omit: Element | undefined): string {
   if (omit === undefined) return stanza.toString();
@@ -194,7 +202,8 @@ export default defineModule({
       const bounced = full && decideFullMessage(messageType(stanza), api.sessions.get(to.full)).action === "bounce";
       const verdict = bounced ? false : decide(stanza, "incoming", from, to);
       if (verdict === false) {
-        stripStanzaIds(stanza, owner);
+        // No id `by` the account on what its archive does not hold (looked for first: most messages have none).
+        if (hasStanzaId(stanza)) stripStanzaIds(stanza, owner);
         return false;
       }
       let sid = ownStanzaId(stanza, owner);
