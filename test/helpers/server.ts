@@ -23,7 +23,8 @@ export interface TestServer {
 export const DEFAULT_MODULES = { disco: null, ping: null, version: null, time: null, last: null, register: { open: ["localhost"], minIntervalPerIp: 0 },
   offline: null, carbons: null, "stanza-id": null, addressing: null, mam: null,
   vcard: null, "private": null, blocking: null, search: null, caps: null,
-  pep: null, bookmarks: null, "avatar-conversion": null, sm: null, csi: null, muc: null };
+  pep: null, bookmarks: null, "avatar-conversion": null, sm: null, csi: null, muc: null,
+  "external-services": null, upload: null, push: null };
 
 export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
   configureLogging((process.env.PALAVER_TEST_LOG as "debug") ?? "error");
