@@ -25,7 +25,8 @@ test.before(async () => {
   evil = await startFederated({ domain: "evil.test", address: evilAddress, s2sPort: evilPort, s2s: { dialbackSecret: EVIL_SECRET } });
   a = await startFederated({
     domain: "a.test",
-    routes: { "evil.test": { host: evilAddress, port: evilPort } },
+    // evil.test's conference service (its muc module) is reached at the same server.
+    routes: { "evil.test": { host: evilAddress, port: evilPort }, "conference.evil.test": { host: evilAddress, port: evilPort } },
     trust: [ca.cert],
     limits: { negotiationTimeout: 3 },
     s2s: { idleTimeout: 2 },
@@ -91,6 +92,20 @@ test.serial("an authenticated peer's own stanzas do arrive (the control for the 
   t.is(m.attrs.from, "mallory@evil.test/x");
   t.is(m.getChildText("body"), "injected");
   p.destroy();
+});
+
+test.serial("several sender domains on one stream (XEP-0220 §4 multiplexing), each verified by its own key", async (t) => {
+  const p = await authenticatedPeer();
+  const key = new DialbackKeys(EVIL_SECRET).make("a.test", "conference.evil.test", p.header!.id!);
+  p.send(`<db:result from='conference.evil.test' to='a.test'>${key}</db:result>`);
+  const result = await p.until((el) => el.name === "db:result" && el.attrs.to === "conference.evil.test");
+  t.is(result.attrs.type, "valid");
+  p.send(injected("room@conference.evil.test/nick"));
+  const m = await victim.until((el) => el.name === "message");
+  t.is(m.attrs.from, "room@conference.evil.test/nick");
+  // A third domain, not verified on this stream, is still refused.
+  p.send(injected("x@other.evil.test"));
+  t.is(await p.streamError(), "invalid-from");
 });
 
 test.serial("a dialback key that does not verify: db:result type='invalid', and its stanzas are refused", async (t) => {
