@@ -185,6 +185,8 @@ export default defineModule({
         const known = rosters.contains(owner, bare);
         if (known !== undefined) return known;
         pending = api.roster.item(owner, bare).then((item) => item !== undefined);
+        // Whoever waits for it sees a failure (the writer logs it); a message dropped before that leaves it unheard.
+        pending.catch(() => undefined);
         return true;
       });
       return allowed && pending !== undefined ? pending : allowed;
