@@ -239,3 +239,26 @@ test("the same user enters twice with the same nick: one occupant, both sessions
   groupchat(a1, room, "still here");
   t.is((await nextGroupchat(b)).getChildText("body"), "still here");
 });
+
+test("§7.2.23 presence without the MUC <x/> from a non-occupant, §7.2.10 a full room, §18.1.2 an occupant whose client bounces (333)", async (t) => {
+  const srv = await server();
+  t.teardown(() => stop(srv));
+  const [a, b, c] = [await connect(srv, "alice"), await connect(srv, "bob"), await connect(srv, "carol")];
+  const room = `small@${MUC}`;
+  await createInstant(a, room, "A");
+  c.send(`<presence to='${room}/C'/>`);
+  const notIn = await c.until((e) => e.name === "presence");
+  t.is(notIn.attrs.type, "unavailable");
+  t.deepEqual(codes(notIn), [110, 307, 333]);
+
+  t.is((await iq(a, "set", room, `<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_maxusers'><value>2</value></field></x></query>`)).attrs.type, "result");
+  await join(b, room, "B");
+  await untilSubject(b);
+  t.is(condition((await join(c, room, "C")).self), "service-unavailable", "the room is full");
+
+  // Bob's client answers room traffic with a delivery error: the room removes him (333).
+  b.send(`<message to='${room}/A' type='error'><error type='cancel'><recipient-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`);
+  const removed = await a.until((e) => e.name === "presence" && e.attrs.from === `${room}/B` && e.attrs.type === "unavailable");
+  t.deepEqual(codes(removed), [333]);
+  t.deepEqual(codes((await join(c, room, "C")).self), [110], "there is room again");
+});

@@ -10,10 +10,12 @@
  * room-config.ts, history.ts, status-codes.ts; fan-out serialisation in fanout.ts.
  */
 import { defineModule } from "../../src/modules.js";
+import { provideMucApi } from "./api.js";
 import { mucOptionsSchema, serviceDomain } from "./options.js";
 import { MucService } from "./service.js";
 
 export { serviceDomain } from "./options.js";
+export { mucApi, type MucApi } from "./api.js";
 
 export default defineModule({
   id: "muc",
@@ -43,6 +45,15 @@ export default defineModule({
       api.serveDomain(domain, (event) => service.handle(event));
       services.push(service);
     }
+
+    const byDomain = new Map(services.map((s) => [s.domain, s]));
+    api.onUnload(provideMucApi(api.server, {
+      isService: (domain) => byDomain.has(domain),
+      nickOf: (room, full) => {
+        const at = room.indexOf("@");
+        return byDomain.get(room.slice(at + 1))?.rooms.get(room.slice(0, at))?.bySession.get(full)?.nick;
+      },
+    }));
 
     // §7.14: a session that ends leaves its rooms (the IM core's unavailable presence to them may come later).
     api.hook("session:closed", ({ session }) => {
