@@ -34,6 +34,8 @@ const HELP = `Usage: npm run bench -- [options]
   --no-install          never apt-get install a missing reference server
   --palaver-node-options "FLAGS"   node flags for the Palaver server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --ejabberd-busy-wait  keep Erlang's scheduler busy-waiting (off by default: it burns CPU that is not work)
+  --palaver-modules example   run Palaver with every module of palaver.example.yaml (default: the features the
+                        reference servers run here, so figures compare like with like)
   --list                list scenarios with their options, and servers
   --render FILE.json    write the .md and .svg again from a saved .json (after changing the report code)
 `;
@@ -90,6 +92,7 @@ function parseArgs(argv: string[]): Args | null {
       case "--no-install": a.install = false; break;
       case "--palaver-node-options": a.extra["palaver-node-options"] = take(); break;
       case "--ejabberd-busy-wait": a.extra["ejabberd-busy-wait"] = true; break;
+      case "--palaver-modules": a.extra["palaver-modules"] = take(); break;
       case "--list": list(); return null;
       case "--render": render(take()); return null;
       case "-h": case "--help": process.stdout.write(HELP); return null;

@@ -1,7 +1,9 @@
 /**
  * Palaver under test: the built server (dist/src/main.js) with a config of its own in the run's directory.
- * Modules: those enabled in palaver.example.yaml (what a new install runs), with in-band registration open
- * on localhost and no per-IP registration interval, so new modules are benchmarked as they land.
+ * Modules: by default the same features the reference servers are configured with here (roster and presence are
+ * Palaver's core; disco, ping, version, time, last activity, registration), so CPU figures compare like with like.
+ * `--palaver-modules example` runs what a new install runs (palaver.example.yaml: archive, carbons, PEP, MUC, ...),
+ * which the references do not do in this benchmark. Registration is open on localhost with no per-IP interval.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -25,6 +27,9 @@ function exampleModules(): Record<string, unknown> {
   }
 }
 
+/** What Prosody's and ejabberd's benchmark configs enable (bench/servers/prosody.ts, ejabberd.ts). */
+const MATCHED_MODULES: Record<string, unknown> = { disco: null, ping: null, version: null, time: null, last: null, register: null };
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
   let rev = "";
@@ -44,7 +49,7 @@ export const palaver: ServerAdapter = {
   async start(o: StartOptions): Promise<RunningServer> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm run bench does)`);
     const [plainPort, tlsPort] = [await freePort(), await freePort()];
-    const modules = exampleModules();
+    const modules = o.extra["palaver-modules"] === "example" ? exampleModules() : { ...MATCHED_MODULES };
     const register = (modules.register ?? {}) as Record<string, unknown>;
     modules.register = { ...register, open: ["localhost"], minIntervalPerIp: 0 };
     const config = {
