@@ -32,7 +32,7 @@ export function checkNick(nick: string, maxLength: number): StanzaError | null {
   return null;
 }
 
-/** The presence a room sends about an occupant must tell whether the recipient may see real JIDs. */
+/** Whether the room broadcasts this occupant's presence (muc#roomconfig_presencebroadcast names its role). */
 const broadcasts = (room: Room, occ: Occupant) => room.config.presenceBroadcast.includes(occ.role as never);
 
 /** Deliver one stanza to one session of an occupant. */
@@ -269,8 +269,8 @@ function changeNick(ctx: ServiceContext, room: Room, occ: Occupant, event: Stanz
   const visible = broadcasts(room, occ);
   // The unavailable presence of the old nickname carries the new one and status 303, to everyone.
   const unavailable = xml("presence");
+  const codes = presenceStatusCodes({ event: "nick-old", self: true, nonAnonymous: false, logging: false, created: false, nickModified: false });
   for (const s of occ.sessions.values()) {
-    const codes = presenceStatusCodes({ event: "nick-old", self: true, nonAnonymous: false, logging: false, created: false, nickModified: false });
     occupantPresence(occ, { base: unavailable, unavailable: true, item: { affiliation, role: occ.role, jid: s.full, nick }, codes }).deliver(s, ctx.route);
   }
   if (visible) {
@@ -327,9 +327,9 @@ function removeSession(ctx: ServiceContext, room: Room, occ: Occupant, full: str
 export function removeOccupant(ctx: ServiceContext, room: Room, occ: Occupant, why: PresenceEvent, info: { actor?: string; reason?: string }): void {
   const affiliation = room.affiliationOf(occ.bare);
   const base = xml("presence");
+  const selfCodes = presenceStatusCodes({ event: why, self: true, nonAnonymous: false, logging: false, created: false, nickModified: false });
   for (const [full, s] of occ.sessions) {
-    const codes = presenceStatusCodes({ event: why, self: true, nonAnonymous: false, logging: false, created: false, nickModified: false });
-    occupantPresence(occ, { base, unavailable: true, item: { affiliation, role: "none", jid: full, ...info }, codes }).deliver(s, ctx.route);
+    occupantPresence(occ, { base, unavailable: true, item: { affiliation, role: "none", jid: full, ...info }, codes: selfCodes }).deliver(s, ctx.route);
   }
   const visible = broadcasts(room, occ);
   const primary = occ.primary.full;

@@ -91,7 +91,7 @@ export async function archiveQuery(ctx: ServiceContext, room: Room, event: Stanz
   }, q);
 }
 
-export function archiveForm(ctx: ServiceContext, room: Room, event: StanzaEvent): IqResult {
+export function archiveForm(room: Room, event: StanzaEvent): IqResult {
   if (!room.config.logging) return new StanzaError("service-unavailable", "this room is not archived");
   if (!mayQuery(room, event.from.bare)) return new StanzaError("forbidden", "you may not read this room's archive");
   return queryForm();

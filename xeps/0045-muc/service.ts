@@ -93,7 +93,7 @@ export class MucService {
       ["get vcard", (room) => getVcard(room)],
       ["set vcard", (room, event, v) => setVcard(ctx, room, event, v)],
       ["set mam", (room, event, q) => archiveQuery(ctx, room, event, q)],
-      ["get mam", (room, event) => archiveForm(ctx, room, event)],
+      ["get mam", (room, event) => archiveForm(room, event)],
       ["get mam-metadata", (room, event) => archiveMeta(ctx, room, event)],
       ["set moderate", (room, event, m) => moderate(ctx, room, event, m)],
       ["get ping", () => null],
@@ -222,7 +222,8 @@ export class MucService {
     const type = stanza.attrs.type;
     if (to.resource) return this.occupantIq(room, event);
     if (type !== "get" && type !== "set") return;
-    const payload = stanza.getChildElements()[0]!;
+    const payload = stanza.getChildElements()[0];
+    if (!payload) return bounce(this.ctx, event, new StanzaError("bad-request", "an IQ request has one payload"));
     const handler = this.roomIqs.get(`${type} ${roomIqKey(payload)}`);
     if (!handler) return bounce(this.ctx, event, new StanzaError("service-unavailable"));
     this.answer(event, handler(room, event, payload));
@@ -262,7 +263,8 @@ export class MucService {
       return;
     }
     if (type !== "get" && type !== "set") return;
-    const payload = stanza.getChildElements()[0]!;
+    const payload = stanza.getChildElements()[0];
+    if (!payload) return bounce(this.ctx, event, new StanzaError("bad-request", "an IQ request has one payload"));
     const ns = payload.attrs.xmlns;
     if (type === "get" && payload.name === "query" && ns === NS_DISCO_INFO) return this.answer(event, serviceInfo(this.ctx, payload.attrs.node));
     if (type === "get" && payload.name === "query" && ns === NS_DISCO_ITEMS) return this.answer(event, serviceItems(this.ctx, this.rooms.values(), payload));
