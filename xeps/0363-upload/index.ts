@@ -128,7 +128,12 @@ export default defineModule({
     }
 
     for (const host of api.server.hosts) {
-      api.serveDomain(`${c.subdomain}.${host}`, (event) => {
+      const domain = `${c.subdomain}.${host}`;
+      if (api.server.isLocalHost(domain)) {
+        api.log.warn("no upload service for a host: its service address is one of the hosts", { host, domain });
+        continue;
+      }
+      api.serveDomain(domain, (event) => {
         const { stanza } = event;
         const send = (el: Element) => (event.origin ? event.origin.send(el) : api.send(el));
         const type = stanza.attrs.type;
