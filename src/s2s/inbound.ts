@@ -8,6 +8,7 @@
 import type { Element } from "ltx";
 import { xml } from "@xmpp/xml";
 import { parseJid, prepDomain } from "../jid.js";
+import type { Logger } from "../log.js";
 import { decodeBase64 } from "../sasl/base64.js";
 import type { ExternalContext } from "../sasl/external.js";
 import type { SaslExchange } from "../sasl/types.js";
@@ -311,18 +312,9 @@ export class S2sInbound extends StreamBase implements Channel {
 
   /** A Receiving Server asks whether a key is ours (we are the Authoritative Server, §2.2.2). */
   private verifyRequest(el: Element): void {
-    const receiving = prepDomain(el.attrs.from ?? "");
-    const originating = prepDomain(el.attrs.to ?? "");
-    const id = el.attrs.id;
-    if (!receiving.ok || !originating.ok || !id) return this.close("improper-addressing", "a verification request needs 'from', 'to' and 'id'");
-    const attrs = { from: originating.value, to: receiving.value, id };
-    if (!this.ctx.isServed(originating.value)) {
-      this.send(dialbackError("verify", attrs, "item-not-found", "this server does not serve that domain"));
-      return;
+    if (!answerVerifyRequest(this.ctx, el, (answer) => this.send(answer), this.log)) {
+      this.close("improper-addressing", "a verification request needs 'from', 'to' and 'id'");
     }
-    const valid = this.ctx.keys.verify(receiving.value, originating.value, id, el.getText());
-    this.log.info("dialback key verification answered", { receiving: receiving.value, originating: originating.value, valid });
-    this.send(xml("db:verify", { ...attrs, type: valid ? "valid" : "invalid" }));
   }
 
   // ---- stanzas (RFC 6120 §8) ----
@@ -384,6 +376,27 @@ export class S2sInbound extends StreamBase implements Channel {
     this.log.info("s2s stream ended", { direction: "in", reason, remotes: [...this.session.remoteDomains] });
     this.ctx.streamEnded(this);
   }
+}
+
+/**
+ * XEP-0220 §2.2.2: answer `<db:verify from=receiving to=originating id=streamId>key</db:verify>` as the
+ * Authoritative Server: valid only for a key this server made for exactly those inputs. Returns false when the
+ * request lacks its addresses or id (the caller ends the stream).
+ */
+export function answerVerifyRequest(ctx: S2sContext, el: Element, send: (answer: Element) => void, log: Logger): boolean {
+  const receiving = prepDomain(el.attrs.from ?? "");
+  const originating = prepDomain(el.attrs.to ?? "");
+  const id = el.attrs.id;
+  if (!receiving.ok || !originating.ok || !id) return false;
+  const attrs = { from: originating.value, to: receiving.value, id };
+  if (!ctx.isServed(originating.value)) {
+    send(dialbackError("verify", attrs, "item-not-found", "this server does not serve that domain"));
+    return true;
+  }
+  const valid = ctx.keys.verify(receiving.value, originating.value, id, el.getText());
+  log.info("dialback key verification answered", { receiving: receiving.value, originating: originating.value, valid });
+  send(xml("db:verify", { ...attrs, type: valid ? "valid" : "invalid" }));
+  return true;
 }
 
 /** RFC 6120 §8.2.3: an IQ needs an id and a type; get and set carry exactly one payload. */

@@ -39,7 +39,7 @@ export interface S2sDeps {
 }
 
 export interface S2sStatus {
-  links: Array<{ local: string; remote: string; ready: boolean; mechanism: string | null; queued: number }>;
+  links: Array<{ local: string; remote: string; ready: boolean; mechanism: string | null; queued: number; directTls: boolean | null }>;
   inbound: Array<{ id: string; remotes: string[]; mechanisms: Record<string, string | undefined> }>;
 }
 
@@ -248,7 +248,9 @@ export class S2sManager {
 
   status(): S2sStatus {
     return {
-      links: [...this.links.values()].map((l) => ({ local: l.local, remote: l.remote, ready: l.isReady, mechanism: l.mechanism, queued: l.queue.length })),
+      links: [...this.links.values()].map((l) => ({
+        local: l.local, remote: l.remote, ready: l.isReady, mechanism: l.mechanism, queued: l.queue.length, directTls: l.connectedTo?.directTls ?? null,
+      })),
       inbound: [...this.inbound].map((s) => {
         const remotes = [...s.session.remoteDomains];
         return { id: s.id, remotes, mechanisms: Object.fromEntries(remotes.map((r) => [r, s.session.mechanism(r)])) };

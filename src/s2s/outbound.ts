@@ -13,7 +13,7 @@ import { parseJid } from "../jid.js";
 import { NS_STREAMS } from "../stream/errors.js";
 import { errorReply, StanzaError } from "../xml/stanza-error.js";
 import type { Channel, S2sContext, VerifyOutcome, VerifyRequest } from "./context.js";
-import { NS_BIDI, NS_BIDI_FEATURE, NS_DIALBACK_FEATURE, validIq } from "./inbound.js";
+import { answerVerifyRequest, dialbackError, NS_BIDI, NS_BIDI_FEATURE, NS_DIALBACK_FEATURE, validIq } from "./inbound.js";
 import { outboundStep, type DialbackErrorCondition } from "./policy.js";
 import type { Plan, S2sResolver } from "./resolve.js";
 import { S2sSession } from "./session.js";
@@ -42,6 +42,8 @@ export class S2sLink implements Channel {
   private readonly verifies: PendingVerify[] = [];
   private timer: NodeJS.Timeout | null = null;
   private failure: { condition: FailCondition; reason: string } | null = null;
+  /** Where the connection went (for status and logs). */
+  connectedTo: { address: string; port: number; directTls: boolean } | null = null;
   /** Stanzas (with what is needed to bounce them) waiting for the link to be ready. */
   readonly queue: Array<{ stanza: Element; bounce: (error: StanzaError) => void }> = [];
   readonly createdAt = Date.now();
@@ -92,6 +94,7 @@ export class S2sLink implements Channel {
           const socket = await connectTo(address, target.port, Math.min(left, MAX_ATTEMPT_MS), tlsOptions);
           if (this.state !== "connecting") { socket.destroy(); return; }
           log.info("s2s connected", { address, port: target.port, directTls: target.directTls, via: plan.source });
+          this.connectedTo = { address, port: target.port, directTls: target.directTls };
           this.state = "negotiating";
           this.stream = new OutboundStream(this.ctx, this, new S2sTransport(socket, null));
           this.stream.begin();
@@ -269,9 +272,7 @@ class OutboundStream extends StreamBase {
     if (ns === NS_DIALBACK) {
       if (name === "verify" && el.attrs.type !== undefined) return this.link.verifyAnswer(el);
       if (name === "result" && el.attrs.type !== undefined) return this.dialbackResult(el);
-      // Requests belong on streams the peer opens (XEP-0220 §2.2); answering here could be abused.
-      this.log.warn("dialback request on an outgoing stream ignored", { name });
-      return;
+      return this.dialbackRequest(name, el);
     }
     if (ns === NS_SERVER && (name === "message" || name === "presence" || name === "iq")) return this.stanza(el);
     this.close("unsupported-stanza-type", `<${el.name}/> in ${ns || "no namespace"}`);
@@ -374,6 +375,26 @@ class OutboundStream extends StreamBase {
     this.log.info("s2s authenticated", { direction: "out", local: this.link.local, remote: this.link.remote, mechanism: "dialback", bidi: this.bidi });
     this.ctx.authenticated(this.link, this.link.local, this.link.remote, "dialback", "out", this.bidi);
     this.link.authenticated();
+  }
+
+  /**
+   * Dialback requests from the peer on a stream we opened. Only a bidirectional stream carries them (XEP-0288 §2:
+   * the peer may then use it as its own outgoing stream): verification requests are answered as on any stream,
+   * since the answer only says whether a key is ours; requests to authenticate more domains here are declined
+   * with resource-constraint, which tells the peer to open a connection of its own (XEP-0220 §2.4).
+   */
+  private dialbackRequest(name: string, el: Element): void {
+    if (!this.bidi) {
+      this.log.warn("dialback request on an outgoing stream ignored", { name });
+      return;
+    }
+    if (name === "verify") {
+      if (!answerVerifyRequest(this.ctx, el, (answer) => this.send(answer), this.log)) {
+        this.close("improper-addressing", "a verification request needs 'from', 'to' and 'id'");
+      }
+      return;
+    }
+    this.send(dialbackError("result", { from: el.attrs.to, to: el.attrs.from }, "resource-constraint", "open a stream of your own for this domain pair"));
   }
 
   /** XEP-0288: with bidi, the peer sends its stanzas (from its domain to ours) on this stream too. */

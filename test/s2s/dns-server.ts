@@ -106,9 +106,13 @@ export class TestDns {
     });
   }
 
-  /** `_xmpp-server._tcp.<domain>` pointing at host:port, with an address record for the host name. */
-  server(domain: string, host: string, address: string, port: number): void {
-    this.zone.set(`_xmpp-server._tcp.${domain}`, { SRV: [{ priority: 0, weight: 5, port, target: host }] });
+  /**
+   * `_xmpp-server._tcp.<domain>` pointing at host:port (and `_xmpps-server._tcp.<domain>` at a Direct TLS port,
+   * preferred, XEP-0368), with an address record for the host name.
+   */
+  server(domain: string, host: string, address: string, port: number, directTlsPort?: number): void {
+    this.zone.set(`_xmpp-server._tcp.${domain}`, { SRV: [{ priority: 10, weight: 5, port, target: host }] });
+    if (directTlsPort) this.zone.set(`_xmpps-server._tcp.${domain}`, { SRV: [{ priority: 5, weight: 5, port: directTlsPort, target: host }] });
     const entry = this.zone.get(host) ?? {};
     if (net.isIPv4(address)) entry.A = [address];
     else entry.AAAA = [address];

@@ -23,17 +23,18 @@ const available = prosodyAvailable() && slixmppAvailable();
 
 interface Setup { palaver: FedServer; prosody: ProsodyServer; dns: TestDns; authenticated: string[] }
 
-async function setup(certs: { palaver?: Pem; prosody: Pem; trust?: string[] }): Promise<Setup> {
+async function setup(certs: { palaver?: Pem; prosody: Pem; trust?: string[] }, directTls = false): Promise<Setup> {
   const dns = await TestDns.start();
   const palaverAddress = loopback();
   const palaverPort = await freePort(palaverAddress);
   const prosodyAddress = loopback();
   const prosody = await startProsody({
-    domain: PROSODY, address: prosodyAddress, tls: certs.prosody, trust: certs.trust, dnsPort: dns.port, muc: `rooms.${PROSODY}`,
+    domain: PROSODY, address: prosodyAddress, tls: certs.prosody, trust: certs.trust, dnsPort: dns.port, muc: `rooms.${PROSODY}`, directTls,
   });
   // Each server's SRV records, and those of its services that other servers reach on the same port.
-  dns.server(PROSODY, `xmpp.${PROSODY}`, prosodyAddress, prosody.ports.s2s);
-  dns.server(`rooms.${PROSODY}`, `xmpp.${PROSODY}`, prosodyAddress, prosody.ports.s2s);
+  const directPort = prosody.ports.s2sDirectTls ?? undefined;
+  dns.server(PROSODY, `xmpp.${PROSODY}`, prosodyAddress, prosody.ports.s2s, directPort);
+  dns.server(`rooms.${PROSODY}`, `xmpp.${PROSODY}`, prosodyAddress, prosody.ports.s2s, directPort);
   dns.server(PALAVER, `xmpp.${PALAVER}`, palaverAddress, palaverPort);
   dns.server(`conference.${PALAVER}`, `xmpp.${PALAVER}`, palaverAddress, palaverPort);
   const palaver = await startFederated({
@@ -91,13 +92,13 @@ maybe("Prosody with self-signed certificates: dialback both ways; subscription, 
   t.like(prosodySaw(s.prosody.log()), { dialbackOut: true, dialbackVerified: true, externalIn: false, externalOut: false });
 });
 
-maybe("Prosody with certificates from a CA both trust: SASL EXTERNAL both ways; subscription, presence, chat, rooms", async (t) => {
+maybe("Prosody with certificates from a CA both trust: SASL EXTERNAL both ways, Direct TLS found by SRV; subscription, presence, chat, rooms", async (t) => {
   const ca = makeCa();
   const s = await setup({
     palaver: ca.issue([PALAVER, `*.${PALAVER}`]),
     prosody: ca.issue([PROSODY, `*.${PROSODY}`]),
     trust: [ca.cert],
-  });
+  }, true);
   t.teardown(() => teardown(s));
   const { code, report } = await runFederation(s);
   t.log(`Palaver authenticated: ${s.authenticated.join("; ")}`);
@@ -107,4 +108,7 @@ maybe("Prosody with certificates from a CA both trust: SASL EXTERNAL both ways; 
   t.true(s.authenticated.includes(`in ${PALAVER} ${PROSODY} EXTERNAL`), s.authenticated.join("; "));
   t.true(s.authenticated.includes(`out ${PALAVER} ${PROSODY} EXTERNAL`), s.authenticated.join("; "));
   t.like(prosodySaw(s.prosody.log()), { externalIn: true, externalOut: true, dialbackOut: false });
+  // Palaver found Prosody's _xmpps-server record first (XEP-0368) and connected with TLS from the first byte.
+  const links = s.palaver.server.s2s!.status().links.filter((l) => l.remote === PROSODY);
+  t.true(links.length > 0 && links.every((l) => l.directTls === true), JSON.stringify(links));
 });

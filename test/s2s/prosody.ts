@@ -28,11 +28,13 @@ export interface ProsodyOptions {
   dnsPort: number;
   /** A MUC component on this domain (rooms unlocked, anyone may create). */
   muc?: string;
+  /** Also a Direct TLS s2s listener (XEP-0368). */
+  directTls?: boolean;
 }
 
 export interface ProsodyServer {
   dir: string;
-  ports: { c2s: number; s2s: number };
+  ports: { c2s: number; s2s: number; s2sDirectTls: number | null };
   register(user: string, password: string): Promise<void>;
   log(): string;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyServer> {
   mkdirSync(join(dir, "data"), { recursive: true });
   const c2s = await freePort("127.0.0.1");
   const s2s = await freePort(o.address);
+  const s2sDirectTls = o.directTls ? await freePort(o.address) : null;
   writeFileSync(join(dir, "host.crt"), o.tls.cert);
   writeFileSync(join(dir, "host.key"), o.tls.key, { mode: 0o600 });
   const caFile = join(dir, "ca.pem");
@@ -80,7 +83,8 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyServer> {
     `c2s_interfaces = { "127.0.0.1" }`,
     `s2s_ports = { ${s2s} }`,
     `s2s_interfaces = { ${lua(o.address)} }`,
-    `s2s_direct_tls_ports = { }`,
+    `s2s_direct_tls_ports = { ${s2sDirectTls ?? ""} }`,
+    `s2s_direct_tls_interfaces = { ${lua(o.address)} }`,
     `c2s_direct_tls_ports = { }`,
     `http_ports = { }`,
     `https_ports = { }`,
@@ -115,7 +119,7 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyServer> {
   }
   return {
     dir,
-    ports: { c2s, s2s },
+    ports: { c2s, s2s, s2sDirectTls },
     register: async (user, password) => { await run(PROSODYCTL, ["--config", configFile, "register", user, o.domain, password]); },
     log: () => (existsSync(join(dir, "prosody.log")) ? readFileSync(join(dir, "prosody.log"), "utf8") : ""),
     async stop() {
