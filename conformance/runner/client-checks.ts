@@ -251,6 +251,60 @@ export const CLIENT_CHECKS: readonly FunctionCheckDef[] = [
     },
   },
   {
+    name: "slixmpp-muc",
+    title: "slixmpp (xep_0045): create and configure a room, a second client joins, both see the messages in the same order; self-ping, a direct invitation and the room archive",
+    proves: "XEP-0045 §10.1, XEP-0045 §7.2, XEP-0045 §7.4, XEP-0045 §8.1, XEP-0249 §2, XEP-0410 §3, XEP-0313 §6 (MUC)",
+    source: "conformance/clients/slixmpp_muc.py",
+    run: async (env) => {
+      const missing = needsSlixmpp();
+      if (missing) return missing;
+      const owner = await account(env, "conf-muc-owner", "muc secret");
+      const peer = await account(env, "conf-muc-peer", "muc secret");
+      const room = `conf-lounge-${Date.now().toString(36)}`;
+      const { code, report, stderr } = await runSlixmpp("slixmpp_muc.py", {
+        port: env.srv.ports.plain, jid: `${owner}/muc`, password: "muc secret", mode: "plain",
+        extra: ["--peer-jid", `${peer}/muc`, "--peer-password", "muc secret", "--room", room],
+      });
+      const r = report as SlixmppReport & {
+        createdCodes?: number[]; configured?: boolean; joinedCodes?: number[]; seen?: Record<"owner" | "peer", { body: string; hasStanzaId: boolean }[]>;
+        selfPing?: boolean; directInvite?: { room: string }; archive?: { body: string; subject: string }[];
+      };
+      const ownerBodies = r.seen?.owner.map((m) => m.body) ?? [];
+      return new Expect()
+        .that(code === 0 && r.ok, "the clients reported failure")
+        .that(JSON.stringify(r.createdCodes) === "[110,201]", `creation status codes ${JSON.stringify(r.createdCodes)}`)
+        .that(r.configured === true, "the room configuration was not accepted")
+        .that(ownerBodies.length > 0 && JSON.stringify(ownerBodies) === JSON.stringify(r.seen?.peer.map((m) => m.body)), "the occupants saw different messages or orders")
+        .that(r.seen?.peer.every((m) => m.hasStanzaId) ?? false, "room messages lack the room's stanza-id")
+        .that(r.selfPing === true, "no answer to the self-ping")
+        .that(r.directInvite?.room.startsWith(room) ?? false, "the direct invitation did not arrive")
+        .that((r.archive?.length ?? 0) === ownerBodies.length + 1, `room archive has ${r.archive?.length} items, expected the subject and ${ownerBodies.length} messages`)
+        .outcome(code, r.error, stderr);
+    },
+  },
+  {
+    name: "slixmpp-sm-resume",
+    title: "slixmpp (xep_0198) drops its connection mid-conversation, resumes the session and gets every message once, in order",
+    proves: "XEP-0198 §3, XEP-0198 §4, XEP-0198 §5",
+    source: "conformance/clients/slixmpp_sm_resume.py",
+    run: async (env) => {
+      const missing = needsSlixmpp();
+      if (missing) return missing;
+      const juliet = await account(env, "conf-sm-juliet", "sm secret");
+      const romeo = await account(env, "conf-sm-romeo", "sm secret");
+      const { code, report, stderr } = await runClient<{ ok: boolean; smEnabled: boolean; resumed: boolean; newSession: boolean; received: { id: string; connection: number }[]; error: string | null }>(
+        SYSTEM_PYTHON, [join(CLIENTS_DIR, "slixmpp_sm_resume.py"), "--port", String(env.srv.ports.starttls), "--jid", `${juliet}/phone`, "--password", "sm secret",
+          "--peer", `${romeo}/pc`, "--peer-password", "sm secret", "--count", "6"]);
+      return new Expect()
+        .that(code === 0 && report.ok, "the clients reported failure")
+        .that(report.smEnabled, "stream management was not enabled")
+        .that(report.resumed && !report.newSession, "the session was not resumed")
+        .that(JSON.stringify(report.received?.map((m) => m.id)) === JSON.stringify(["m1", "m2", "m3", "m4", "m5", "m6"]), `received ${JSON.stringify(report.received?.map((m) => m.id))}`)
+        .that(report.received?.some((m) => m.connection === 2) ?? false, "nothing arrived after resumption")
+        .outcome(code, report.error, stderr);
+    },
+  },
+  {
     name: "xmppjs-im",
     title: "two xmpp.js users: roster push, mutual subscription, presence, chat, a sent carbon on a second device, an offline message with delay",
     proves: "RFC 6121 §2.1.6, RFC 6121 §3.1.2, RFC 6121 §4.2.2, RFC 6121 §8.5.2.1.1, XEP-0280 §7, XEP-0160 §4, XEP-0203 §3",
