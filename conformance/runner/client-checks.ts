@@ -4,7 +4,7 @@
  * reports everything the listed sections require of the server; otherwise it names the first thing missing.
  */
 import { join } from "node:path";
-import { CLIENTS_DIR, runClient, runSlixmpp, runXmppjs, runXmppjsIm, slixmppAvailable, SYSTEM_PYTHON, type SlixmppReport, type XmppjsReport } from "../../test/helpers/clients.js";
+import { CLIENTS_DIR, runClient, runSlixmpp, runXmppjs, runXmppjsIm, slixmppAvailable, SYSTEM_PYTHON, trustFile, type SlixmppReport, type XmppjsReport } from "../../test/helpers/clients.js";
 import { RawClient } from "../../test/helpers/raw-client.js";
 import type { CheckEnv, FunctionCheckDef } from "./checks.js";
 import type { Outcome } from "./execute.js";
@@ -302,6 +302,42 @@ export const CLIENT_CHECKS: readonly FunctionCheckDef[] = [
         .that(JSON.stringify(report.received?.map((m) => m.id)) === JSON.stringify(["m1", "m2", "m3", "m4", "m5", "m6"]), `received ${JSON.stringify(report.received?.map((m) => m.id))}`)
         .that(report.received?.some((m) => m.connection === 2) ?? false, "nothing arrived after resumption")
         .outcome(code, report.error, stderr);
+    },
+  },
+  {
+    name: "slixmpp-upload-push",
+    title: "slixmpp (xep_0363) finds upload.<host>, uploads over HTTPS and the file downloads intact; its push registration wakes an app server when a message arrives while it is offline",
+    proves: "XEP-0363 §4, XEP-0363 §5, XEP-0357 §5, XEP-0357 §6",
+    source: "conformance/clients/slixmpp_upload_push.py",
+    run: async (env) => {
+      const missing = needsSlixmpp();
+      if (missing) return missing;
+      const alice = await account(env, "conf-up-alice", "up secret");
+      await account(env, "conf-up-bob", "up secret");
+      const app = await account(env, "conf-up-app", "up secret");
+      const appClient = await RawClient.connect(env.srv.ports.plain);
+      const sender = await RawClient.connect(env.srv.ports.plain);
+      try {
+        await appClient.login("conf-up-app", "up secret", "push");
+        const childEnv = { ...process.env, SSL_CERT_FILE: trustFile(env.srv) };
+        const { code, report: r, stderr } = await runClient<{ ok: boolean; error: string | null; status: number; sentSha256: string; receivedSha256: string; pushEnabled: boolean }>(
+          SYSTEM_PYTHON, [join(CLIENTS_DIR, "slixmpp_upload_push.py"), "--host", env.target.host, "--port", String(env.srv.ports.plain),
+            "--jid", `${alice}/phone`, "--password", "up secret", "--mode", "plain", "--size", "300000", "--push-jid", `${app}/push`, "--push-node", "conf"], childEnv);
+        const e = new Expect()
+          .that(code === 0 && r.ok, "the client reported failure")
+          .that(r.status === 200 && r.sentSha256 === r.receivedSha256, "the downloaded file differs from the uploaded one")
+          .that(r.pushEnabled, "push could not be enabled");
+        if (code !== 0) return e.outcome(code, r.error, stderr);
+        for (let i = 0; i < 200 && env.srv.server.sessions.resources(alice).length > 0; i++) await new Promise((res) => setTimeout(res, 10));
+        const publish = appClient.until((el) => el.name === "iq" && el.getChild("pubsub")?.getChild("publish")?.attrs.node === "conf", 10_000).then(() => true, () => false);
+        await sender.login("conf-up-bob", "up secret", "desk");
+        sender.send(`<message to='${alice}' type='chat'><body>wake up</body></message>`);
+        e.that(await publish, "no push notification reached the app server");
+        return e.outcome(code, r.error, stderr);
+      } finally {
+        appClient.destroy();
+        sender.destroy();
+      }
     },
   },
   {
