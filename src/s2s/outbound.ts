@@ -124,7 +124,14 @@ export class S2sLink implements Channel {
         resolve({ type: "error", condition: this.failure?.condition ?? "remote-connection-failed", text: this.failure?.reason ?? "the connection is closed" });
         return;
       }
-      const pending: PendingVerify = { request, sent: false, resolve };
+      // An authoritative server that never answers must not leave the request (and the peer) waiting forever.
+      const timer = setTimeout(() => {
+        const i = this.verifies.indexOf(pending);
+        if (i !== -1) this.verifies.splice(i, 1);
+        resolve({ type: "error", condition: "remote-server-timeout", text: "the authoritative server did not answer in time" });
+      }, this.budgetMs);
+      timer.unref();
+      const pending: PendingVerify = { request, sent: false, resolve: (o) => { clearTimeout(timer); resolve(o); } };
       this.verifies.push(pending);
       if (this.stream?.usable) this.streamUsable();
     });
@@ -198,8 +205,7 @@ export class S2sLink implements Channel {
     const wasReady = this.state === "ready";
     this.state = "closed";
     if (this.timer) clearTimeout(this.timer);
-    const condition: DialbackErrorCondition = this.failure?.condition === "remote-server-timeout" ? "remote-server-timeout"
-      : this.failure ? "remote-connection-failed" : "remote-connection-failed";
+    const condition: DialbackErrorCondition = this.failure?.condition === "remote-server-timeout" ? "remote-server-timeout" : "remote-connection-failed";
     for (const v of this.verifies.splice(0)) {
       v.resolve({ type: "error", condition, text: this.failure?.reason ?? "the connection to the authoritative server closed" });
     }
@@ -212,7 +218,9 @@ class OutboundStream extends StreamBase {
   readonly session: S2sSession;
   private streamId: string | null = null;
   private headerSeen = false;
+  /** Dialback support: the namespace declared in the peer's header, or the XEP-0220 §2.3.2 stream feature. */
   private dialbackDeclared = false;
+  private dialbackFeature = false;
   private externalFailed = false;
   private bidi = false;
   private authenticated = false;
@@ -277,8 +285,6 @@ class OutboundStream extends StreamBase {
     if (ns === NS_SERVER && (name === "message" || name === "presence" || name === "iq")) return this.stanza(el);
     this.close("unsupported-stanza-type", `<${el.name}/> in ${ns || "no namespace"}`);
   }
-
-  private dialbackFeature = false;
 
   private onFeatures(features: Element): void {
     if (this.authenticated) {

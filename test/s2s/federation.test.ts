@@ -26,11 +26,6 @@ async function users(a: FedServer, b: FedServer): Promise<Users> {
   return { alice, bob };
 }
 
-const isPush = (contact: string, subscription: string) => (el: Element) =>
-  el.name === "iq" && el.attrs.type === "set" &&
-  el.getChild("query", "jabber:iq:roster")?.getChild("item")?.attrs.jid === contact &&
-  el.getChild("query", "jabber:iq:roster")?.getChild("item")?.attrs.subscription === subscription;
-
 /** RFC 6121 §3.1: `from` asks `to` (another server's user), `to` approves; returns once `from` sees `to`'s presence. */
 async function subscribe(from: RawClient, fromJid: string, to: RawClient, toJid: string): Promise<void> {
   from.send(`<presence to='${toJid}' type='subscribe'/>`);
