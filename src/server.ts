@@ -59,6 +59,8 @@ export interface BoundListener {
 }
 
 const SWEEP_INTERVAL_MS = 5000;
+/** How long federation outlives the client sessions when the server stops. */
+const FEDERATION_GRACE_MS = 250;
 
 export class Server {
   private readonly streams = new Set<C2sStream>();
@@ -350,8 +352,11 @@ export class Server {
     for (const h of this.httpListeners) h.stopAccepting();
     const open = [...this.streams];
     for (const s of open) s.close("system-shutdown", "the server is shutting down");
-    const federation = this.s2s?.stop();
     this.components?.stop();
+    // Federation closes a moment later, so the unavailable presence of the sessions just closed (which the IM core
+    // sends after reading rosters) still reaches remote contacts (RFC 6121 §4.5.2).
+    let federation: { abort(): void } | undefined;
+    const closeFederation = setTimeout(() => { federation = this.s2s?.stop(); }, this.s2s ? FEDERATION_GRACE_MS : 0);
     // Clients get a moment to close their side; then what is still connected is cut, so stopping is bounded.
     const cut = setTimeout(() => {
       for (const s of open) s.abort();
@@ -360,6 +365,8 @@ export class Server {
     }, 1000);
     await Promise.all([...closed, ...this.httpListeners.map((h) => h.shutdown())]);
     clearTimeout(cut);
+    clearTimeout(closeFederation);
+    federation ??= this.s2s?.stop();
     await this.modules.unloadAll();
     this.undoDelivery();
     await this.storage.close();
