@@ -5,6 +5,7 @@ import type { Jid } from "../jid.js";
 import type { Logger } from "../log.js";
 import type { Router } from "../router.js";
 import type { SaslMechanism } from "../sasl/types.js";
+import type { ServerSession } from "../session/types.js";
 import type { DialbackKeys } from "./dialback-key.js";
 import type { DialbackErrorCondition, S2sPolicy } from "./policy.js";
 import type { S2sTls } from "./trust.js";
@@ -42,7 +43,7 @@ export interface S2sContext {
   /** A domain pair became usable on a stream; for bidi streams, stanzas from local to remote may use it. */
   authenticated(channel: Channel, local: string, remote: string, mechanism: Mechanism, direction: "in" | "out", bidi: boolean): void;
   /** Route a stanza a remote server sent, with its session as origin. */
-  deliver(origin: import("../session/types.js").ServerSession, stanza: Element, from: Jid, to: Jid): void;
+  deliver(origin: ServerSession, stanza: Element, from: Jid, to: Jid): void;
   /** Send a stanza to a remote domain (replies of the router to an s2s origin). */
   sendRemote(stanza: Element): void;
   streamEnded(stream: { readonly id: string }): void;
