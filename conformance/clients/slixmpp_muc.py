@@ -21,6 +21,7 @@ sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from slixmpp_common import Session, base_arguments, make_client  # noqa: E402
+from slixmpp.exceptions import IqError  # noqa: E402
 
 PLUGINS = ("xep_0030", "xep_0045", "xep_0199", "xep_0249", "xep_0313", "xep_0359")
 NS_MUC = "http://jabber.org/protocol/muc"
@@ -38,7 +39,11 @@ async def scenario(session):
     items = await owner["xep_0030"].get_items(jid=owner.boundjid.domain, timeout=10)
     services = []
     for jid, _node, _name in items["disco_items"]["items"]:
-        info = await owner["xep_0030"].get_info(jid=jid, timeout=10)
+        # As real clients do, an item that does not answer (a component that is not connected) is skipped.
+        try:
+            info = await owner["xep_0030"].get_info(jid=jid, timeout=10)
+        except IqError:
+            continue
         if NS_MUC in info["disco_info"]["features"]:
             services.append(str(jid))
     report["services"] = services

@@ -21,6 +21,7 @@ from aiohttp import ClientSession  # noqa: E402
 from slixmpp.plugins.xep_0363.http_upload import FileTooBig  # noqa: E402
 
 from slixmpp_common import Session, base_arguments, make_client  # noqa: E402
+from slixmpp.exceptions import IqError  # noqa: E402
 
 NS_PUSH = "urn:xmpp:push:0"
 NS_DATA = "jabber:x:data"
@@ -43,7 +44,11 @@ async def steps(session, args):
     # to asyncio.wait, which Python 3.12 refuses; the same steps by hand: the server's items, each one's info.
     items = await client["xep_0030"].get_items(client.boundjid.domain, timeout=10)
     for jid, _node, _name in items["disco_items"]["items"]:
-        info = await client["xep_0030"].get_info(jid, timeout=10)
+        # As real clients do, an item that does not answer (a component that is not connected) is skipped.
+        try:
+            info = await client["xep_0030"].get_info(jid, timeout=10)
+        except IqError:
+            continue
         identities = [(i[0], i[1]) for i in info["disco_info"]["identities"]]
         if ("store", "file") not in identities or "urn:xmpp:http:upload:0" not in info["disco_info"]["features"]:
             continue

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestServer } from "../../test/helpers/server.js";
 import { CLIENT_CHECKS } from "./client-checks.js";
+import { MORE_CHECKS } from "./more-checks.js";
 import { WEB_CHECKS } from "./web-checks.js";
 import { runScript, type Outcome, type RunOptions, type Target } from "./execute.js";
 import { parseScript } from "./script.js";
@@ -59,7 +60,7 @@ export function scriptChecks(dir = SCRIPTS_DIR): Check[] {
   });
 }
 
-export function functionChecks(defs: readonly FunctionCheckDef[] = [...CLIENT_CHECKS, ...WEB_CHECKS]): Check[] {
+export function functionChecks(defs: readonly FunctionCheckDef[] = [...CLIENT_CHECKS, ...WEB_CHECKS, ...MORE_CHECKS]): Check[] {
   return defs.map((d) => ({ name: d.name, title: d.title, kind: "client" as const, proves: parseSpecRefs(d.proves), source: d.source, run: d.run }));
 }
 

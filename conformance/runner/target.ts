@@ -4,6 +4,7 @@
  */
 import { jid } from "../../src/jid.js";
 import type { TestServer } from "../../test/helpers/server.js";
+import { DEFAULT_MODULES } from "../../test/helpers/server.js";
 import { startWebServer } from "../../test/web/helpers.js";
 import type { Target } from "./execute.js";
 
@@ -25,8 +26,18 @@ export function targetFor(srv: TestServer): Target {
   };
 }
 
-/** Start the conformance server with the test harness's defaults, plus HTTP and HTTPS listeners (WebSocket, BOSH). */
+/** The conformance server's external component (XEP-0114) and its secret. */
+export const CONFORMANCE_COMPONENT = { domain: "echo.localhost", secret: "conformance component secret" };
+/** A TURN service with REST-style credentials, so XEP-0215 answers have something to prove. */
+export const CONFORMANCE_TURN = { type: "turn", host: "turn.localhost", port: 3478, transport: "udp" as const, secret: "turn shared secret" };
+
+/**
+ * Start the conformance server with the test harness's defaults plus: HTTP and HTTPS listeners (WebSocket, BOSH,
+ * upload), a component listener with one configured component, and a configured TURN service.
+ */
 export async function startConformanceServer(): Promise<{ srv: TestServer; target: Target }> {
-  const srv = await startWebServer();
-  return { srv, target: targetFor(srv) };
+  const srv = await startWebServer({}, {
+    components: { [CONFORMANCE_COMPONENT.domain]: { secret: CONFORMANCE_COMPONENT.secret, name: "Echo" } },
+    modules: { ...DEFAULT_MODULES, "external-services": { services: [CONFORMANCE_TURN] } },
+  }, {}, [{ kind: "component", port: 0, address: "127.0.0.1" }]);  return { srv, target: targetFor(srv) };
 }

@@ -24,6 +24,8 @@ export async function startWebServer(
   web: Record<string, unknown> = {},
   overrides: Record<string, unknown> = {},
   each: { http?: Record<string, unknown>; https?: Record<string, unknown> } = {},
+  /** More listeners, after the five standard ones. */
+  extraListeners: Record<string, unknown>[] = [],
 ): Promise<WebTestServer> {
   const srv = await startTestServer({
     listeners: [
@@ -32,6 +34,7 @@ export async function startWebServer(
       { kind: "c2s", port: 0, address: "127.0.0.1", allowPlaintext: true },
       { kind: "http", port: 0, address: "127.0.0.1", ...web, ...each.http },
       { kind: "https", port: 0, address: "127.0.0.1", ...web, ...each.https },
+      ...extraListeners,
     ],
     ...overrides,
   });
