@@ -6,6 +6,7 @@ import { chatClosedLoop } from "./chat-closed-loop.js";
 import { chatFixedRate } from "./chat-fixed-rate.js";
 import { idleTcp, idleTls } from "./idle.js";
 import { loginPlain, loginScramSha1, loginScramSha256 } from "./login.js";
+import { mucFanout } from "./muc-fanout.js";
 import { register } from "./register.js";
 import type { Scenario } from "./types.js";
 
@@ -18,4 +19,5 @@ export const SCENARIOS: readonly Scenario[] = [
   chatClosedLoop,
   idleTcp,
   idleTls,
+  mucFanout,
 ];
