@@ -44,6 +44,12 @@ ssl = { certificate = ${lua(o.cert.certFile)}, key = ${lua(o.cert.keyFile)} }
 modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "register", "version", "time", "uptime", "lastactivity" }
 
 VirtualHost "localhost"
+
+-- Group chat for muc-fanout: rooms on conference.localhost, no history replayed on join, room for large rooms.
+Component "conference.localhost" "muc"
+  max_history_messages = 0
+  muc_room_default_history_length = 0
+  muc_max_occupants = 100000
 `;
     const configFile = join(o.dir, "prosody.cfg.lua");
     writeFileSync(configFile, config);
@@ -62,8 +68,8 @@ VirtualHost "localhost"
       tcp,
       tls: { host: "127.0.0.1", port: tlsPort, security: "direct" },
       domainFor: () => "localhost",
-      capabilities: new Set(["direct-tls"]),
-      extra: {},
+      capabilities: new Set(["direct-tls", "muc"]),
+      extra: { muc: "conference.localhost" },
       logTail: () => proc.tail(),
       stop: () => stopProcess(proc),
     };
