@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { isIPv4, isIPv6 } from "node:net";
+import { normaliseIp } from "../transport/socket.js";
 
 export interface ClientInfo {
   /** The client's address (the proxy's view of it when a trusted proxy relayed the request). */
@@ -32,9 +33,7 @@ export interface ClientInfoPolicy {
 
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9.])?)(?::(\d{1,5}))?$/;
 
-export function normaliseIp(ip: string): string {
-  return ip.startsWith("::ffff:") && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-}
+export { normaliseIp };
 
 export function isLoopback(ip: string): boolean {
   const a = normaliseIp(ip);

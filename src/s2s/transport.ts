@@ -7,77 +7,15 @@
 import net from "node:net";
 import tls from "node:tls";
 import type { ChannelBinding } from "../sasl/types.js";
-import type { Transport, TransportEvents } from "../transport/types.js";
+import { SocketTransport } from "../transport/socket.js";
 
-export class S2sTransport implements Transport {
-  private events: TransportEvents | null = null;
-  private corked = false;
-  private closedFired = false;
-  private secureSocket: tls.TLSSocket | null;
-  readonly ip: string;
-
+export class S2sTransport extends SocketTransport {
   /** `serverTls`: options for accepting STARTTLS (null on outgoing connections and component listeners). */
-  constructor(private socket: net.Socket, private readonly serverTls: (() => tls.TlsOptions) | null) {
-    this.secureSocket = socket instanceof tls.TLSSocket ? socket : null;
-    const ip = socket.remoteAddress ?? "";
-    this.ip = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-    this.listen(socket);
+  constructor(socket: net.Socket, private readonly serverTls: (() => tls.TlsOptions) | null) {
+    super(socket);
   }
 
-  get secure(): boolean { return this.secureSocket !== null; }
   get canStartTls(): boolean { return this.secureSocket === null && this.serverTls !== null; }
-  get tlsSocket(): tls.TLSSocket | null { return this.secureSocket; }
-  get sniName(): string | null {
-    const name = (this.secureSocket as (tls.TLSSocket & { servername?: string | false }) | null)?.servername;
-    return typeof name === "string" && name ? name.toLowerCase() : null;
-  }
-  get closed(): boolean { return this.closedFired; }
-
-  attach(events: TransportEvents): void { this.events = events; }
-
-  private listen(socket: net.Socket): void {
-    socket.setNoDelay(true);
-    socket.on("data", this.onData);
-    socket.on("error", this.onError);
-    socket.on("close", this.onClose);
-  }
-
-  private unlisten(socket: net.Socket): void {
-    socket.off("data", this.onData);
-    socket.off("error", this.onError);
-    socket.off("close", this.onClose);
-  }
-
-  private onData = (chunk: Buffer): void => { this.events?.data(chunk); };
-  private onError = (err: Error): void => { this.fireClosed(`socket error: ${(err as NodeJS.ErrnoException).code ?? err.message}`); };
-  private onClose = (): void => { this.fireClosed("connection closed"); };
-
-  private fireClosed(reason: string): void {
-    if (this.closedFired) return;
-    this.closedFired = true;
-    this.socket.destroy();
-    this.events?.closed(reason);
-  }
-
-  write(data: string): void {
-    const s = this.socket;
-    if (s.destroyed || !s.writable) return;
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(this.uncork);
-    }
-    s.write(data);
-  }
-
-  private uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
-
-  private flush(): void {
-    if (this.corked) { this.corked = false; this.socket.uncork(); }
-  }
 
   /**
    * The receiving side: <proceed/> has just been written; become the TLS server. The handshake runs in a
@@ -121,24 +59,8 @@ export class S2sTransport implements Transport {
     });
   }
 
-  private adopt(secure: tls.TLSSocket): void {
-    this.socket = secure;
-    this.secureSocket = secure;
-    this.listen(secure);
-  }
-
+  /** Server-to-server streams authenticate with certificates or dialback, never with SASL channel binding. */
   channelBinding(): ChannelBinding | null { return null; }
-
-  pendingBytes(): number { return this.socket.writableLength; }
-
-  end(): void {
-    this.flush();
-    this.socket.end();
-    // A peer that never reads must not keep the socket open forever.
-    setTimeout(() => this.socket.destroy(), 5000).unref();
-  }
-
-  destroy(): void { this.fireClosed("closed by server"); }
 }
 
 /** Open a TCP (or Direct TLS) connection within `timeoutMs`. */
