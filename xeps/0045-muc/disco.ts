@@ -11,7 +11,7 @@ import { StanzaError } from "../../src/xml/stanza-error.js";
 import { NS_SID } from "../0359-stanza-id/index.js";
 import { NS_MAM, NS_MAM_EXTENDED } from "../0313-mam/index.js";
 import type { ServiceContext } from "./context.js";
-import { buildForm, type FieldDef } from "./forms.js";
+import { buildForm, type FieldDef } from "../0004-data-forms/form.js";
 import {
   NODE_ROOMUSER, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MODERATE, NS_MUC, NS_OCCUPANT_ID, NS_PING, NS_REQUEST, NS_RETRACT,
   NS_ROOMINFO, NS_RSM, NS_SELF_PING, NS_STABLE_ID, NS_VCARD,

@@ -18,7 +18,7 @@ import { NS_SID, newStanzaId, stampStanzaId, stripStanzaIds } from "../0359-stan
 import { actorOf, applyAffiliations, invitation, setRole } from "./admin.js";
 import { bounce, type ServiceContext } from "./context.js";
 import { Outgoing, stanza } from "./fanout.js";
-import { buildForm, formIn, parseBoolean, readForm } from "./forms.js";
+import { buildForm, formIn, parseBoolean, readForm } from "../0004-data-forms/form.js";
 import { NS_MUC_USER, NS_OCCUPANT_ID, NS_REQUEST } from "./ns.js";
 import { checkRoleChange, invitationAddsMember, mayChangeSubject, mayInvite, maySendPrivate, maySpeak } from "./permissions.js";
 import { removeOccupant } from "./presence.js";

@@ -13,7 +13,7 @@ import { StanzaError } from "../../src/xml/stanza-error.js";
 import { actorOf, applyAffiliations, checkAffiliations, type AffiliationChange } from "./admin.js";
 import type { ServiceContext } from "./context.js";
 import { Outgoing, stanza } from "./fanout.js";
-import { readForm } from "./forms.js";
+import { readForm } from "../0004-data-forms/form.js";
 import { NS_DATA, NS_MUC_OWNER, NS_MUC_USER } from "./ns.js";
 import { destroyRoom, removeOccupant } from "./presence.js";
 import type { Room } from "./room.js";

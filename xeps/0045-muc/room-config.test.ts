@@ -1,7 +1,7 @@
 /** The muc#roomconfig form: what it shows, and how submissions are parsed and validated (room-config.ts). */
 import test from "ava";
 import { xml } from "@xmpp/xml";
-import { readForm } from "./forms.js";
+import { readForm } from "../0004-data-forms/form.js";
 import { NS_DATA, NS_ROOMCONFIG } from "./ns.js";
 import { CONFIG_FIELDS as F, configForm, parseConfigSubmit, roomConfigSchema, roomFeatures, type ConfigLimits } from "./room-config.js";
 

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { parseJid } from "../../src/jid.js";
-import { buildForm, parseBoolean, type FieldDef, type SubmittedForm } from "./forms.js";
+import { buildForm, parseBoolean, type FieldDef, type SubmittedForm } from "../0004-data-forms/form.js";
 import { NS_ROOMCONFIG } from "./ns.js";
 import { ALLOW_PM, type AllowPm, type Role } from "./permissions.js";
 import type { Element } from "ltx";

@@ -1,6 +1,6 @@
 import test from "ava";
 import { BASE_CONFIG, configFields, effectiveMaxItems, readOptions, unmetPreconditions, type NodeConfig } from "./config.js";
-import { readForm } from "./form.js";
+import { readForm } from "../0004-data-forms/form.js";
 import { xml } from "@xmpp/xml";
 
 const limits = { maxItems: 256 };
@@ -42,7 +42,7 @@ test("items a node keeps: max_items, 'max' as the server's limit, one for a tran
 
 test("the configuration form reads back into the same configuration (§8.2)", (t) => {
   const config: NodeConfig = { ...BASE_CONFIG, title: "Blog", access_model: "roster", roster_groups_allowed: ["Friends"], max_items: 20, notify_retract: false };
-  const form = xml("x", { xmlns: "jabber:x:data", type: "submit" }, configFields(config).map((f) => xml("field", { var: f.var }, f.values.map((v) => xml("value", null, v)))));
+  const form = xml("x", { xmlns: "jabber:x:data", type: "submit" }, configFields(config).map((f) => xml("field", { var: f.var }, (f.values ?? []).map((v) => xml("value", null, v)))));
   const read = readOptions(readForm(form).fields, limits, "ignore");
   t.true(read.ok);
   if (read.ok) t.deepEqual({ ...BASE_CONFIG, ...read.value }, config);

@@ -4,7 +4,7 @@
  * preconditions (§7.1.5) and the node meta-data form (§5.4). Pure functions only.
  */
 import type { Element } from "ltx";
-import { buildForm, parseBoolean, type FieldDef } from "./form.js";
+import { buildForm, parseBoolean, type FieldDef } from "../0004-data-forms/form.js";
 import { FORM_META_DATA, FORM_NODE_CONFIG, pubsubError } from "./ns.js";
 import type { StanzaError } from "../../src/xml/stanza-error.js";
 

@@ -9,7 +9,7 @@ import { parseJid, type Jid } from "../../src/jid.js";
 import type { IqResult } from "../../src/modules.js";
 import type { StanzaError } from "../../src/xml/stanza-error.js";
 import { configForm, readOptions } from "./config.js";
-import { formIn, readForm } from "./form.js";
+import { formIn, readForm } from "../0004-data-forms/form.js";
 import { FORM_NODE_CONFIG, FORM_PUBLISH_OPTIONS, NS_PUBSUB, NS_PUBSUB_OWNER, pubsubError, unsupported } from "./ns.js";
 import { itemsResult } from "./protocol.js";
 import { standalone } from "./xml.js";

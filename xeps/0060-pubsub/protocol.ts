@@ -7,7 +7,7 @@ import { xml } from "@xmpp/xml";
 import { clone, type Element } from "ltx";
 import { addDelay } from "../../src/xml/delay.js";
 import { configForm, type NodeConfig } from "./config.js";
-import { buildForm } from "./form.js";
+import { buildForm } from "../0004-data-forms/form.js";
 import { FORM_PUBLISH_OPTIONS, NS_ADDRESS, NS_PUBSUB, NS_PUBSUB_EVENT } from "./ns.js";
 import type { PubsubEvent } from "./service.js";
 import type { StoredItem } from "./store.js";

@@ -4,7 +4,7 @@
  * kept in a map store per account so they survive restarts.
  */
 import type { Element } from "ltx";
-import { formIn, readForm } from "../0060-pubsub/form.js";
+import { formIn, readForm } from "../0004-data-forms/form.js";
 import { FORM_PUBLISH_OPTIONS } from "../0060-pubsub/ns.js";
 import { parseJid } from "../../src/jid.js";
 import type { Json } from "../../src/storage/types.js";

@@ -1,33 +1,33 @@
 /**
- * The little of XEP-0004 Data Forms that pubsub needs: reading a submitted form's fields (§3.2) and writing
- * form, submit and result forms with a hidden FORM_TYPE (XEP-0068).
+ * XEP-0004 Data Forms as the modules use them (MUC configuration, pubsub options, push publish-options):
+ * reading a submitted form (§3.2, one value list per field var) and writing forms with a hidden FORM_TYPE
+ * (XEP-0068 §3). A library shared by modules, not a module itself.
  */
 import { xml } from "@xmpp/xml";
 import type { Element } from "ltx";
-import { NS_DATA } from "./ns.js";
+export const NS_DATA = "jabber:x:data";
 
 export type FieldType = "boolean" | "fixed" | "hidden" | "jid-multi" | "jid-single" | "list-multi" | "list-single" | "text-multi" | "text-private" | "text-single";
 
 export interface FieldDef {
-  var: string;
+  var?: string;
   type?: FieldType;
   label?: string;
-  values: readonly string[];
+  values?: readonly string[];
   options?: readonly { value: string; label?: string }[];
 }
 
 export interface SubmittedForm {
-  /** The <x/> type attribute: "submit", "cancel", "form" or "result". */
+  /** The <x/> 'type': "submit", "cancel", "form" or "result". */
   type: string;
-  /** The hidden FORM_TYPE field's value, when there is one. */
   formType: string | undefined;
-  /** Every other field, by var, with its values in order (a field given twice is an error, see `duplicate`). */
+  /** Fields other than FORM_TYPE, by var, with their values in order. */
   fields: Map<string, string[]>;
-  /** A field var that occurs more than once (XEP-0004 §3.2: each var is unique in a form), if any. */
+  /** A var given twice (XEP-0004 §3.2: vars are unique within a form). */
   duplicate: string | undefined;
 }
 
-/** The first <x xmlns='jabber:x:data'/> child of `parent`, if any. */
+/** The first <x xmlns='jabber:x:data'/> child of `parent`. */
 export function formIn(parent: Element | undefined): Element | undefined {
   return parent?.getChildElements().find((c) => c.getName() === "x" && c.getNS() === NS_DATA);
 }
@@ -40,14 +40,14 @@ export function readForm(x: Element): SubmittedForm {
     const name = f.attrs.var;
     if (typeof name !== "string") continue;
     const values = f.getChildren("value").map((v) => v.getText());
-    if (name === "FORM_TYPE") { formType = values[0]; continue; }
+    if (name === "FORM_TYPE") { formType = values[0]?.trim(); continue; }
     if (fields.has(name)) duplicate ??= name;
     fields.set(name, values);
   }
   return { type: x.attrs.type ?? "", formType, fields, duplicate };
 }
 
-/** XEP-0004 §3.3 boolean: "0"/"false" and "1"/"true"; anything else is not a boolean. */
+/** XEP-0004 §3.3 boolean: "0"/"false" and "1"/"true"; undefined for anything else. */
 export function parseBoolean(value: string | undefined): boolean | undefined {
   switch (value?.trim()) {
     case "1": case "true": return true;
@@ -56,12 +56,14 @@ export function parseBoolean(value: string | undefined): boolean | undefined {
   }
 }
 
-export function buildForm(type: "form" | "submit" | "result", formType: string, fields: readonly FieldDef[]): Element {
+export function buildForm(type: "form" | "submit" | "result", formType: string, fields: readonly FieldDef[], extra?: { title?: string; instructions?: string }): Element {
   return xml("x", { xmlns: NS_DATA, type },
+    extra?.title ? xml("title", null, extra.title) : null,
+    extra?.instructions ? xml("instructions", null, extra.instructions) : null,
     xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", null, formType)),
     fields.map((f) => xml("field", { var: f.var, type: f.type, label: f.label },
+      (f.values ?? []).map((v) => xml("value", null, v)),
       (f.options ?? []).map((o) => xml("option", { label: o.label }, xml("value", null, o.value))),
-      f.values.map((v) => xml("value", null, v)),
     )),
   );
 }
