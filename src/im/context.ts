@@ -12,7 +12,7 @@ import type { ServerInfo, SessionView } from "../modules.js";
 import type { ClientSession } from "../session/types.js";
 import type { AccountStore, KeyValStore } from "../storage/types.js";
 import type { StanzaError } from "../xml/stanza-error.js";
-import type { KeyedQueue } from "./keyed-queue.js";
+import type { KeyedQueue } from "../keyed-queue.js";
 import { isAvailable } from "./presence-rules.js";
 import type { RosterEntry, RosterStore } from "./roster-store.js";
 import { isInterested } from "./session-state.js";

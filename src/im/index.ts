@@ -13,7 +13,7 @@ import { defineModule, type ModuleDef, type RosterApi, type ServerInfo, type Ses
 import type { AccountStore, Storage } from "../storage/types.js";
 import type { StanzaError } from "../xml/stanza-error.js";
 import { NS_ROSTER, type ImContext } from "./context.js";
-import { KeyedQueue } from "./keyed-queue.js";
+import { KeyedQueue } from "../keyed-queue.js";
 import { inboundBare, inboundFull, outboundPresence, sessionEnded } from "./presence.js";
 import { rosterGet, rosterSet, rosterToFullJid } from "./roster.js";
 import { RosterStore, rosterView } from "./roster-store.js";

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Element } from "ltx";
-import { KeyedQueue } from "../../src/im/keyed-queue.js";
+import { KeyedQueue } from "../../src/keyed-queue.js";
 import type { Jid } from "../../src/jid.js";
 import type { StanzaError } from "../../src/xml/stanza-error.js";
 import { accessDecision, AFFILIATIONS, denialError, mayPublish, type AccessDecision, type Affiliation, type Relation } from "./access.js";

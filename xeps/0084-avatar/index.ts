@@ -9,7 +9,7 @@
  * items keep pep's maxItemBytes. Contacts see a vCard avatar change with the user's next presence (the hash
  * goes into it); the server does not send presence on the user's behalf.
  */
-import { KeyedQueue } from "../../src/im/keyed-queue.js";
+import { KeyedQueue } from "../../src/keyed-queue.js";
 import type { BareJid } from "../../src/jid.js";
 import { defineModule } from "../../src/modules.js";
 import { pepApi } from "../0163-pep/api.js";

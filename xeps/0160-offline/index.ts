@@ -6,7 +6,7 @@ import { defineModule } from "../../src/modules.js";
 import type { ClientSession } from "../../src/session/types.js";
 import { addDelay } from "../../src/xml/delay.js";
 import { errorReply, StanzaError } from "../../src/xml/stanza-error.js";
-import { OwnerQueue } from "./owner-queue.js";
+import { KeyedQueue } from "../../src/keyed-queue.js";
 import { offlineDecision } from "./storable.js";
 
 const FEATURE = "msgoffline";
@@ -39,7 +39,7 @@ export default defineModule({
   storage: { messages: "archive" },
   setup(api) {
     const store = api.archive("messages");
-    const queue = new OwnerQueue();
+    const queue = new KeyedQueue();
     const { maxPerUser } = api.config;
 
     /** Errors go back through the router: the sender's session may have changed since the message arrived. */

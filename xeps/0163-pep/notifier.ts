@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Element } from "ltx";
-import { KeyedQueue } from "../../src/im/keyed-queue.js";
+import { KeyedQueue } from "../../src/keyed-queue.js";
 import type { Jid } from "../../src/jid.js";
 import type { Logger } from "../../src/log.js";
 import type { RosterApi, RosterItemView } from "../../src/modules.js";

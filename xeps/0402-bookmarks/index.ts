@@ -6,7 +6,7 @@
  * untouched (§5.3.2). Bookmarks stored in private storage before this module ran move to PEP the first time
  * the account connects. XEP-0048 URL bookmarks, which XEP-0402 does not carry, are kept aside for XEP-0048 clients.
  */
-import { KeyedQueue } from "../../src/im/keyed-queue.js";
+import { KeyedQueue } from "../../src/keyed-queue.js";
 import type { BareJid } from "../../src/jid.js";
 import { defineModule } from "../../src/modules.js";
 import { parseXml } from "../../src/xml/element.js";

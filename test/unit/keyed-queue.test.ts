@@ -1,8 +1,8 @@
 import test from "ava";
-import { OwnerQueue } from "./owner-queue.js";
+import { KeyedQueue } from "../../src/keyed-queue.js";
 
 test("tasks of one owner run one at a time in order; a failure does not stop the next; the queue empties", async (t) => {
-  const q = new OwnerQueue();
+  const q = new KeyedQueue();
   const log: string[] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
