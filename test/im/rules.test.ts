@@ -13,7 +13,7 @@ import {
 } from "../../src/im/presence-rules.js";
 import { parseRosterSet } from "../../src/im/roster.js";
 import { formatVersion, parseVersion, planRosterGet, preferFullRoster } from "../../src/im/roster-versioning.js";
-import { KeyedQueue } from "../../src/im/keyed-queue.js";
+import { KeyedQueue } from "../../src/keyed-queue.js";
 
 // ---- roster versioning ----
 
