@@ -11,8 +11,7 @@ import type { Logger } from "../log.js";
 import type { Router } from "../router.js";
 import type { ComponentSession } from "../session/types.js";
 import { NS_STREAMS, type StreamErrorCondition } from "../stream/errors.js";
-import { errorReply, StanzaError } from "../xml/stanza-error.js";
-import { validIq } from "../s2s/inbound.js";
+import { checkIncoming } from "../stream/stanza-checks.js";
 import { localName, randomId, serialiseStanza, StreamBase } from "../s2s/stream-base.js";
 import type { S2sTransport } from "../s2s/transport.js";
 import { verifyHandshake } from "./handshake.js";
@@ -87,20 +86,13 @@ export class ComponentStream extends StreamBase {
     const from = parseJid(el.attrs.from ?? domain);
     if (!from.ok || from.jid.domain !== domain) return this.close("invalid-from", `a component may only send as ${domain} or an address at it`);
     if (el.attrs.to === undefined) return this.close("improper-addressing", "a stanza from a component needs 'to'");
-    const to = parseJid(el.attrs.to);
     el.attrs.from = from.jid.full;
-    if (!to.ok) {
-      const reply = errorReply(el, new StanzaError("jid-malformed", to.error));
-      if (reply) this.writeRaw(serialiseStanza(reply));
+    const checked = checkIncoming(el, NS_COMPONENT);
+    if (!checked.ok) {
+      if (checked.reply) this.writeRaw(serialiseStanza(checked.reply));
       return;
     }
-    if (el.attrs.xmlns === NS_COMPONENT) delete el.attrs.xmlns;
-    if (el.name === "iq" && !validIq(el)) {
-      const reply = errorReply(el, new StanzaError("bad-request", "an IQ needs an id, a type and (get/set) one payload"));
-      if (reply) this.writeRaw(serialiseStanza(reply));
-      return;
-    }
-    this.owner.router.route(this.session, el, from.jid, to.jid);
+    this.owner.router.route(this.session, el, from.jid, checked.to);
   }
 
   /** Negotiation timeout: a component that does not complete its handshake in time is dropped. */

@@ -13,7 +13,8 @@ import { decodeBase64 } from "../sasl/base64.js";
 import type { ExternalContext } from "../sasl/external.js";
 import type { SaslExchange } from "../sasl/types.js";
 import { NS_STREAMS } from "../stream/errors.js";
-import { errorReply, NS_STANZAS, StanzaError } from "../xml/stanza-error.js";
+import { checkIncoming } from "../stream/stanza-checks.js";
+import { NS_STANZAS } from "../xml/stanza-error.js";
 import type { Channel, S2sContext } from "./context.js";
 import { decideDialback, inboundOffer, type DialbackErrorCondition } from "./policy.js";
 import { S2sSession } from "./session.js";
@@ -328,21 +329,17 @@ export class S2sInbound extends StreamBase implements Channel {
     const remote = from.jid.domain;
     if (!this.session.isAuthenticated(remote)) return this.close("invalid-from", `${remote} is not authenticated on this stream`);
     const to = parseJid(el.attrs.to);
-    if (!to.ok) {
-      const reply = errorReply(el, new StanzaError("jid-malformed", to.error));
-      if (reply) this.ctx.sendRemote(reply);
+    if (to.ok) {
+      const local = to.jid.domain;
+      const allowed = this.saslDomain === remote ? this.ctx.isServed(local) : this.pairs.get(remote)?.has(local) === true;
+      if (!allowed) return this.close("host-unknown", `the pair ${remote} -> ${local} is not authenticated on this stream`);
+    }
+    const checked = checkIncoming(el, NS_SERVER);
+    if (!checked.ok) {
+      if (checked.reply) this.ctx.sendRemote(checked.reply);
       return;
     }
-    const local = to.jid.domain;
-    const allowed = this.saslDomain === remote ? this.ctx.isServed(local) : this.pairs.get(remote)?.has(local) === true;
-    if (!allowed) return this.close("host-unknown", `the pair ${remote} -> ${local} is not authenticated on this stream`);
-    if (el.attrs.xmlns === NS_SERVER) delete el.attrs.xmlns;
-    if (el.name === "iq" && !validIq(el)) {
-      const reply = errorReply(el, new StanzaError("bad-request", "an IQ needs an id, a type and (get/set) one payload"));
-      if (reply) this.ctx.sendRemote(reply);
-      return;
-    }
-    this.ctx.deliver(this.session, el, from.jid, to.jid);
+    this.ctx.deliver(this.session, el, from.jid, checked.to);
   }
 
   // ---- Channel (XEP-0288: sending back over a stream the peer opened) ----
@@ -399,9 +396,3 @@ export function answerVerifyRequest(ctx: S2sContext, el: Element, send: (answer:
   return true;
 }
 
-/** RFC 6120 §8.2.3: an IQ needs an id and a type; get and set carry exactly one payload. */
-export function validIq(el: Element): boolean {
-  const type = el.attrs.type;
-  return el.attrs.id !== undefined &&
-    (type === "result" || type === "error" || ((type === "get" || type === "set") && el.getChildElements().length === 1));
-}

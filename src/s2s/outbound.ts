@@ -11,9 +11,10 @@ import type { Element } from "ltx";
 import { xml } from "@xmpp/xml";
 import { parseJid } from "../jid.js";
 import { NS_STREAMS } from "../stream/errors.js";
-import { errorReply, StanzaError } from "../xml/stanza-error.js";
+import { checkIncoming } from "../stream/stanza-checks.js";
+import { StanzaError } from "../xml/stanza-error.js";
 import type { Channel, S2sContext, VerifyOutcome, VerifyRequest } from "./context.js";
-import { answerVerifyRequest, dialbackError, NS_BIDI, NS_BIDI_FEATURE, NS_DIALBACK_FEATURE, validIq } from "./inbound.js";
+import { answerVerifyRequest, dialbackError, NS_BIDI, NS_BIDI_FEATURE, NS_DIALBACK_FEATURE } from "./inbound.js";
 import { outboundStep, type DialbackErrorCondition } from "./policy.js";
 import type { Plan, S2sResolver } from "./resolve.js";
 import { S2sSession } from "./session.js";
@@ -410,19 +411,13 @@ class OutboundStream extends StreamBase {
     const from = parseJid(el.attrs.from);
     if (!from.ok || from.jid.domain !== this.link.remote) return this.close("invalid-from", `only ${this.link.remote} may send on this stream`);
     const to = parseJid(el.attrs.to);
-    if (!to.ok) {
-      const reply = errorReply(el, new StanzaError("jid-malformed", to.error));
-      if (reply) this.ctx.sendRemote(reply);
+    if (to.ok && to.jid.domain !== this.link.local) return this.close("host-unknown", `this stream carries stanzas for ${this.link.local} only`);
+    const checked = checkIncoming(el, NS_SERVER);
+    if (!checked.ok) {
+      if (checked.reply) this.ctx.sendRemote(checked.reply);
       return;
     }
-    if (to.jid.domain !== this.link.local) return this.close("host-unknown", `this stream carries stanzas for ${this.link.local} only`);
-    if (el.attrs.xmlns === NS_SERVER) delete el.attrs.xmlns;
-    if (el.name === "iq" && !validIq(el)) {
-      const reply = errorReply(el, new StanzaError("bad-request", "an IQ needs an id, a type and (get/set) one payload"));
-      if (reply) this.ctx.sendRemote(reply);
-      return;
-    }
-    this.ctx.deliver(this.session, el, from.jid, to.jid);
+    this.ctx.deliver(this.session, el, from.jid, checked.to);
   }
 
   /** Idle or stalled (called by the manager's sweep once the link is ready). */

@@ -19,6 +19,7 @@ import { errorReply, StanzaError } from "../xml/stanza-error.js";
 import type { Transport } from "../transport/types.js";
 import type { CoreContext } from "../core-context.js";
 import { NS_STREAMS, streamErrorElement, type StreamErrorCondition } from "./errors.js";
+import { badIqReply, validIq } from "./stanza-checks.js";
 import { NS_FRAMING, type Framing } from "./framing.js";
 
 const NS_CLIENT = "jabber:client";
@@ -538,16 +539,12 @@ export class C2sStream implements StreamContext {
     this.core.router.route(session, el, session.jid, to);
   }
 
-  /** RFC 6120 §8.2.3: an IQ needs an id and a type; get and set carry exactly one payload. */
+  /** RFC 6120 §8.2.3, answered with bad-request. */
   private validIq(el: Element): boolean {
-    const type = el.attrs.type;
-    const ok = el.attrs.id !== undefined &&
-      (type === "result" || type === "error" || ((type === "get" || type === "set") && el.getChildElements().length === 1));
-    if (!ok) {
-      const reply = errorReply(el, new StanzaError("bad-request", "an IQ needs an id, a type and (get/set) one payload"));
-      if (reply) { reply.attrs.from = el.attrs.to; this.send(reply); }
-    }
-    return ok;
+    if (validIq(el)) return true;
+    const reply = badIqReply(el);
+    if (reply) { reply.attrs.from = el.attrs.to; this.send(reply); }
+    return false;
   }
 
   // ---- ending ----
