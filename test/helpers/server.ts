@@ -26,9 +26,12 @@ export const DEFAULT_MODULES = { disco: null, ping: null, version: null, time: n
   pep: null, bookmarks: null, "avatar-conversion": null, sm: null, csi: null, muc: null,
   "external-services": null, upload: null, push: null };
 
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+/**
+ * `dir`: start in this data directory (database, certificates) instead of a new temporary one, e.g. to restart
+ * on what a previous server left (test/helpers/restartable-server.ts).
+ */
+export async function startTestServer(overrides: Record<string, unknown> = {}, dir = mkdtempSync(join(tmpdir(), "palaver-test-"))): Promise<TestServer> {
   configureLogging((process.env.PALAVER_TEST_LOG as "debug") ?? "error");
-  const dir = mkdtempSync(join(tmpdir(), "palaver-test-"));
   const raw = {
     hosts: { localhost: { admins: ["admin@localhost"] } },
     listeners: [

@@ -13,7 +13,6 @@ import {
 } from "../../src/im/presence-rules.js";
 import { parseRosterSet } from "../../src/im/roster.js";
 import { formatVersion, parseVersion, planRosterGet, preferFullRoster } from "../../src/im/roster-versioning.js";
-import { KeyedQueue } from "../../src/keyed-queue.js";
 
 // ---- roster versioning ----
 
@@ -191,26 +190,4 @@ test("§8.5.3.2.1: a message to a full JID that is not connected", (t) => {
   t.deepEqual(decideFullMessage("error", undefined), { action: "drop" });
   const s = session("u@x/a", null);
   t.deepEqual(decideFullMessage("normal", s), { action: "deliver", to: s }, "§8.5.3.1: a connected resource gets it");
-});
-
-// ---- the per-account queue ----
-
-test("KeyedQueue: one task at a time per key, in order; other keys run alongside; a failure does not block the queue", async (t) => {
-  const q = new KeyedQueue();
-  const log: string[] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  const first = q.run("a", async () => { log.push("a1 start"); await gate; log.push("a1 end"); });
-  const failing = q.run("a", async () => { log.push("a2"); throw new Error("boom"); });
-  const third = q.run("a", async () => { log.push("a3"); return 3; });
-  const other = q.run("b", async () => { log.push("b1"); });
-  await other;
-  t.deepEqual(log, ["a1 start", "b1"]);
-  release();
-  await first;
-  await t.throwsAsync(failing, { message: "boom" });
-  t.is(await third, 3);
-  t.deepEqual(log, ["a1 start", "b1", "a1 end", "a2", "a3"]);
-  await new Promise((r) => setImmediate(r)); // let the settled tails clean up (microtasks)
-  t.is(q.size, 0, "no key is kept once its tasks are done");
 });

@@ -1,7 +1,7 @@
 import test from "ava";
 import { KeyedQueue } from "../../src/keyed-queue.js";
 
-test("tasks of one owner run one at a time in order; a failure does not stop the next; the queue empties", async (t) => {
+test("KeyedQueue: one task at a time per key, in order; other keys run alongside; a failure does not block the queue", async (t) => {
   const q = new KeyedQueue();
   const log: string[] = [];
   let release!: () => void;
@@ -18,5 +18,5 @@ test("tasks of one owner run one at a time in order; a failure does not stop the
   t.is(await third, 3);
   t.deepEqual(log, ["a1 start", "b1", "a1 end", "a2", "a3"]);
   await new Promise((r) => setImmediate(r)); // let the queue's own bookkeeping settle
-  t.is(q.size, 0);
+  t.is(q.size, 0, "no key is kept once its tasks are done");
 });
