@@ -24,7 +24,7 @@ import { Router } from "./router.js";
 import { mechanisms } from "./sasl/index.js";
 import { AuthThrottle } from "./sasl/throttle.js";
 import { SessionRegistry } from "./session/registry.js";
-import { openSqliteStorage } from "./storage/sqlite/index.js";
+import { openStorage } from "./storage/open.js";
 import type { Storage } from "./storage/types.js";
 import { C2sStream } from "./stream/c2s-stream.js";
 import { tcpFraming, type Framing } from "./stream/framing.js";
@@ -101,7 +101,7 @@ export class Server {
     mkdirSync(paths.dataDir, { recursive: true });
     let storage: Storage;
     try {
-      storage = openSqliteStorage(paths.database);
+      storage = await openStorage(config.storage, paths.dataDir);
     } catch (err) {
       throw new StartError((err as Error).message);
     }

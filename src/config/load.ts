@@ -99,8 +99,9 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadResult {
   return validateConfig(parsed.raw, dirname(path), parsed.source, opts);
 }
 
-/** Absolute paths the config names, resolved against the config file's directory. */
-export function configPaths(config: Config, dir: string): { dataDir: string; certsDir: string; database: string } {
+/** Absolute paths the config names, resolved against the config file's directory (`database`: SQLite's file). */
+export function configPaths(config: Config, dir: string): { dataDir: string; certsDir: string; database?: string } {
   const dataDir = resolve(dir, config.dataDir);
-  return { dataDir, certsDir: resolve(dir, config.certsDir), database: resolve(dataDir, config.storage.file) };
+  const paths = { dataDir, certsDir: resolve(dir, config.certsDir) };
+  return config.storage.driver === "sqlite" ? { ...paths, database: resolve(dataDir, config.storage.file) } : paths;
 }

@@ -241,11 +241,31 @@ export const componentSchema = z.strictObject({
   name: z.string().optional(),
 });
 
+const postgresUrl = z.string().refine((u) => {
+  try {
+    return ["postgres:", "postgresql:"].includes(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+}, { message: 'must be a postgres:// URL, e.g. "postgres://palaver:secret@db.example.com:5432/palaver"' });
+const sqlSchemaName = z.string().refine((s) => /^[a-z_][a-z0-9_]{0,62}$/.test(s), {
+  message: "must be a schema name: lower-case letters, digits and _, not starting with a digit, at most 63 characters",
+});
+
 export const storageSchema = z.discriminatedUnion("driver", [
   z.strictObject({
     driver: z.literal("sqlite"),
     /** Database file, relative to dataDir. */
     file: z.string().default("palaver.db"),
+  }),
+  z.strictObject({
+    driver: z.literal("postgres"),
+    /** postgres://user:password@host:port/database; libpq options such as ?sslmode=require may follow. */
+    url: postgresUrl,
+    /** The schema of Palaver's tables, created when missing; default: the connection's current schema (public). */
+    schema: sqlSchemaName.optional(),
+    /** Most connections this node opens at once. */
+    poolSize: z.number().int().min(1).max(1000).default(10),
   }),
 ]);
 
@@ -275,6 +295,7 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+export type StorageConfig = z.infer<typeof storageSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;
 export type C2sListenerConfig = z.infer<typeof c2sListenerSchema>;

@@ -81,14 +81,36 @@ function schemasAt(schema: z.ZodType, path: ConfigPath): z.ZodType[] {
   return current;
 }
 
-/** Keys a mapping at `path` may hold, when its schema is an object (or a union of objects). */
-export function knownKeys(schema: z.ZodType, path: ConfigPath): string[] {
+/**
+ * The branches of a union that a value may take: for a discriminated union whose discriminator the value names
+ * (`driver: postgres`), only the branches with that discriminator; else all of them.
+ */
+function branchesFor(def: Def, value: unknown): z.ZodType[] {
+  const options = def.options as z.ZodType[];
+  const d = def.discriminator;
+  if (typeof d !== "string" || value === null || typeof value !== "object") return options;
+  const got = (value as Record<string, unknown>)[d];
+  const matching = options.filter((o) => {
+    const od = defOf(unwrap(o));
+    if (od.type !== "object") return false;
+    const field = (od.shape as Record<string, z.ZodType>)[d];
+    const fd = field === undefined ? undefined : defOf(unwrap(field));
+    return fd?.type === "literal" && (fd.values as unknown[]).includes(got);
+  });
+  return matching.length > 0 ? matching : options;
+}
+
+/**
+ * Keys a mapping at `path` may hold, when its schema is an object (or a union of objects: those of the branch
+ * `value`, the mapping itself, names when it is known).
+ */
+export function knownKeys(schema: z.ZodType, path: ConfigPath, value?: unknown): string[] {
   const keys = new Set<string>();
   const collect = (s: z.ZodType) => {
     const u = unwrap(s);
     const def = defOf(u);
     if (def.type === "object") for (const k of Object.keys(def.shape as object)) keys.add(k);
-    else if (def.type === "union") for (const o of def.options as z.ZodType[]) collect(o);
+    else if (def.type === "union") for (const o of branchesFor(def, value)) collect(o);
   };
   for (const s of schemasAt(schema, path)) collect(s);
   return [...keys];
@@ -108,8 +130,9 @@ export function emptyToDefaults(schema: z.ZodType, value: unknown): unknown {
   }
   if (value === null || typeof value !== "object") return value;
   if (def.type === "union") {
-    // Keys common to every branch behave the same; apply the first object branch's rules.
-    const first = (def.options as z.ZodType[]).find((o) => defOf(unwrap(o)).type === "object");
+    // The branch the value names by its discriminator; else the first object branch (keys common to every branch
+    // behave the same).
+    const first = branchesFor(def, value).find((o) => defOf(unwrap(o)).type === "object");
     return first ? emptyToDefaults(first, value) : value;
   }
   if (def.type !== "object" && def.type !== "record") return value;
@@ -188,7 +211,7 @@ export function issueErrors(
       return [make(full, `expected ${name}, got ${describeValue(issue.input)}${hint(expected, issue.input)}`)];
     }
     case "unrecognized_keys": {
-      const known = knownKeys(schema, schemaPath);
+      const known = knownKeys(schema, schemaPath, issue.input);
       return (issue.keys as string[]).map((k) => {
         const tip = didYouMean(k, known);
         const list = tip === "" && known.length > 0 ? `; allowed here: ${known.join(", ")}` : "";

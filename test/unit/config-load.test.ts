@@ -127,7 +127,28 @@ test("an unknown storage driver says which ones exist", (t) => {
   const e = only(loadConfig(write("storage:\n  driver: postgress\n")));
   t.is(e.path, "storage.driver");
   t.is(e.line, 2);
-  t.is(e.message, 'expected "sqlite", got the string "postgress"');
+  t.is(e.message, 'expected one of "sqlite", "postgres", got the string "postgress" (did you mean "postgres"?)');
+});
+
+test("postgres storage: a URL, an optional schema and pool size; clear errors; no SQLite file path", (t) => {
+  const r = loadConfig(write("storage:\n  driver: postgres\n  url: postgres://palaver:pw@db.example.com/palaver\n  schema: xmpp\n"));
+  if (!r.ok) return t.fail(formatConfigErrors(r.errors));
+  t.deepEqual(r.config.storage, { driver: "postgres", url: "postgres://palaver:pw@db.example.com/palaver", schema: "xmpp", poolSize: 10 });
+  t.is(configPaths(r.config, r.dir).database, undefined);
+  t.is(only(loadConfig(write("storage:\n  driver: postgres\n"))).message, 'missing required key "url"');
+  let e = only(loadConfig(write("storage:\n  driver: postgres\n  url: mysql://db/palaver\n")));
+  t.is(e.path, "storage.url");
+  t.is(e.line, 3);
+  t.regex(e.message, /^must be a postgres:\/\/ URL/);
+  e = only(loadConfig(write("storage:\n  driver: postgres\n  url: postgres://db/palaver\n  schema: My-Schema\n")));
+  t.is(e.path, "storage.schema");
+  t.regex(e.message, /^must be a schema name/);
+  e = only(loadConfig(write("storage:\n  driver: postgres\n  url: postgres://db/palaver\n  poolSize: 0\n")));
+  t.is(e.message, "must be at least 1, got the number 0");
+  e = only(loadConfig(write("storage:\n  driver: postgres\n  url: postgres://db/palaver\n  file: palaver.db\n")));
+  t.is(e.message, 'unknown key "file"; allowed here: driver, url, schema, poolSize', "the keys of the driver named");
+  const empty = loadConfig(write("storage:\n  driver: postgres\n  url: postgres://db/palaver\n  poolSize:\n"));
+  t.true(empty.ok && empty.config.storage.driver === "postgres" && empty.config.storage.poolSize === 10, "an empty value takes the default");
 });
 
 test("two listeners on the same address and port", (t) => {
