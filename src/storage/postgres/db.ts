@@ -22,8 +22,16 @@ export const TYPES = {
     oid === INT8_OID && format !== "binary" ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/** How long closing waits for the work under way to finish. */
+const DRAIN_MS = 5000;
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class Db {
   readonly #names = new Map<string, string>();
+  /** Statements sent and not yet answered. */
+  #inflight = 0;
+  #closed = false;
 
   constructor(readonly pool: pg.Pool, private readonly trace?: Trace) {}
 
@@ -37,10 +45,32 @@ export class Db {
     params: unknown[] = [],
     prepare = true,
   ): Promise<pg.QueryResult<R>> {
+    if (this.#closed) return Promise.reject(new Error("the PostgreSQL storage is closed"));
     this.trace?.(sql, params);
-    return prepare
+    this.#inflight++;
+    const result = prepare
       ? this.pool.query<R>({ name: this.#nameOf(sql), text: sql, values: params })
       : this.pool.query<R>(sql, params);
+    return result.finally(() => { this.#inflight--; });
+  }
+
+  /**
+   * Close the pool once no statement has been under way for a whole turn of the event loop (at most DRAIN_MS): work
+   * begun before closing, such as a read and the write that follows it (the unavailable presence of sessions the
+   * server just closed), still completes, as it does on SQLite, where each statement completes when it is called.
+   * Returns how many statements were still unanswered when it gave up waiting (0 normally).
+   */
+  async close(): Promise<number> {
+    const deadline = performance.now() + DRAIN_MS;
+    for (;;) {
+      await turn();
+      if (this.#inflight === 0 || performance.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    this.#closed = true;
+    const abandoned = this.#inflight;
+    await this.pool.end();
+    return abandoned;
   }
 
   /** The first column of the first row, or undefined when there is no row. */

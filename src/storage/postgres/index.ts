@@ -117,10 +117,11 @@ class PostgresStorage implements Storage {
     return byName(this.#archives, name, () => new PostgresArchiveStore(this.#db, name));
   }
 
-  /** Waits for the queries under way, then closes every connection. */
+  /** Lets the work under way finish (see Db.close), then closes every connection. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#db.pool.end();
+    const abandoned = await this.#db.close();
+    if (abandoned > 0) log.warn("PostgreSQL storage closed with statements still under way", { count: abandoned });
   }
 }
