@@ -48,19 +48,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
 
       -- seq is archive order (insertion order) and the key every page is read by: each index below ends with it, so
-      -- "seq < $n ORDER BY seq DESC LIMIT n" is a seek plus n steps at any depth.
+      -- "seq < $n ORDER BY seq DESC LIMIT n" is a seek plus n steps at any depth. There is no index on seq alone:
+      -- the planner could walk it backwards for an owner with most of the rows, and filter through everyone else's.
       CREATE TABLE archive (
-        seq      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        seq      bigint GENERATED ALWAYS AS IDENTITY,
         store    text COLLATE "C" NOT NULL,
         owner    text COLLATE "C" NOT NULL,
         id       text COLLATE "C" NOT NULL,
         when_ms  double precision NOT NULL,        -- ms since the epoch
         with_jid text COLLATE "C" NOT NULL,
         value    text NOT NULL,                    -- JSON
-        words    tsvector                          -- text-search.ts; NULL when the item has no text
+        words    tsvector,                         -- text-search.ts; NULL when the item has no text
+        CONSTRAINT archive_owner PRIMARY KEY (store, owner, seq)
       );
       CREATE UNIQUE INDEX archive_id ON archive (store, id);
-      CREATE INDEX archive_owner ON archive (store, owner, seq);
       CREATE INDEX archive_owner_with ON archive (store, owner, with_jid, seq);
       CREATE INDEX archive_owner_when ON archive (store, owner, when_ms, seq);
       CREATE INDEX archive_words ON archive USING gin (words);
@@ -139,7 +140,7 @@ export const MIGRATIONS: readonly Migration[] = [
         END IF;
         IF p_before IS NULL THEN
           WITH gone AS (
-            DELETE FROM archive WHERE seq IN (
+            DELETE FROM archive WHERE store = p_store AND owner = p_owner AND seq IN (
               SELECT seq FROM archive WHERE store = p_store AND owner = p_owner LIMIT p_limit)
             RETURNING with_jid
           ), per AS (
@@ -151,7 +152,7 @@ export const MIGRATIONS: readonly Migration[] = [
           SELECT coalesce(sum(n), 0) INTO removed FROM per;
         ELSE
           WITH gone AS (
-            DELETE FROM archive WHERE seq IN (
+            DELETE FROM archive WHERE store = p_store AND owner = p_owner AND seq IN (
               SELECT seq FROM archive WHERE store = p_store AND owner = p_owner AND when_ms < p_before LIMIT p_limit)
             RETURNING with_jid
           ), per AS (

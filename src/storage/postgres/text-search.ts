@@ -7,8 +7,9 @@
  * URLs and hyphenated words whole and its dictionaries stem or drop words, and `unaccent` is an extension the database
  * user may not be allowed to create. So the tsvector is built from our own lexemes (with their positions, for phrases)
  * and the tsquery from the same lexemes of the user's words, each quoted: no search syntax of the user's reaches
- * PostgreSQL. For Latin script the words are FTS5's; in other scripts every combining mark is removed (FTS5 splits
- * words at marks it does not know as diacritics).
+ * PostgreSQL. For Latin script the words are FTS5's. Elsewhere two differences, both for the better: accents of the
+ * combining diacritical marks blocks are removed in every script (FTS5 keeps Greek tonos), and other combining marks
+ * (Devanagari vowel signs, say) are part of their word, where FTS5 splits words at them.
  *
  * Like the SQLite driver's scope token, each item's tsvector holds one lexeme naming its store and owner, and every
  * search requires it, so a search intersects the owner's entries inside the GIN index. It contains a character no
@@ -26,12 +27,16 @@ const MAX_POSITIONS = 256;
 /** A tsvector may not exceed 1 MiB: stop adding new lexemes well before (a text that long is mostly repetition). */
 const MAX_TSVECTOR_BYTES = 900_000;
 
-const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
-const MARKS = /\p{M}+/gu;
+const WORD = /[\p{L}\p{N}\p{M}\p{Co}]+/gu;
+/** The combining diacritical marks blocks (accents, cedillas, ...), as NFD separates them from their letters. */
+const DIACRITICS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+/gu;
 
-/** The lexemes of a text, in order: lower case, diacritics removed, split at everything that is not a word character. */
+/**
+ * The lexemes of a text, in order: lower case, diacritics removed (other marks, such as the Japanese voicing mark,
+ * recomposed with their letters), split at everything that is not a letter, digit or mark.
+ */
 export function lexemes(text: string): string[] {
-  return text.toLowerCase().normalize("NFD").replace(MARKS, "").match(WORD) ?? [];
+  return text.toLowerCase().normalize("NFD").replace(DIACRITICS, "").normalize("NFC").match(WORD) ?? [];
 }
 
 /** The lexeme for one store and owner: "~" and 128 bits of SHA-256. */
