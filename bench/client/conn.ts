@@ -1,16 +1,15 @@
 /**
- * A minimal XMPP client connection for load generation, over raw TCP or TLS (RFC 6120): stream open,
- * STARTTLS (§5) or Direct TLS (XEP-0368), SASL (§6), resource binding (§7), the legacy session IQ when a
- * server says it is not optional (RFC 3921 §3), initial presence (RFC 6121 §4.2), in-band registration
- * (XEP-0077 §3.1) and a clean close (§4.4).
+ * A minimal XMPP client connection for load generation (RFC 6120): stream open, STARTTLS (§5) or Direct TLS
+ * (XEP-0368), SASL (§6), resource binding (§7), the legacy session IQ when a server says it is not optional
+ * (RFC 3921 §3), initial presence (RFC 6121 §4.2), in-band registration (XEP-0077 §3.1) and a clean close (§4.4);
+ * over TCP, or over WebSocket (RFC 7395) with the same code (wire.ts frames the bytes).
  *
  * No XML parser: during negotiation it looks for the few elements it needs with regular expressions on the
  * text received; once negotiated it hands raw text to a handler that counts what it needs (e.g. occurrences
  * of "</message>"), so the generator costs far less CPU than the server it loads.
  */
-import net from "node:net";
-import tls from "node:tls";
 import { plainInitial, ScramClient, type Mechanism } from "./scram.js";
+import { TcpWire, WebSocketWire, type Wire } from "./wire.js";
 
 export interface Endpoint {
   host: string;
@@ -19,10 +18,17 @@ export interface Endpoint {
   security: "none" | "direct" | "starttls";
 }
 
+/** XMPP over WebSocket (RFC 7395), e.g. ws://127.0.0.1:5280/xmpp-websocket (plain ws:// on loopback). */
+export interface WebSocketEndpoint {
+  url: string;
+}
+
+export type AnyEndpoint = Endpoint | WebSocketEndpoint;
+
 export interface Account { username: string; domain: string; password: string }
 
 export interface LoginOptions {
-  endpoint: Endpoint;
+  endpoint: AnyEndpoint;
   account: Account;
   mechanism: Mechanism;
   resource: string;
@@ -32,13 +38,17 @@ export interface LoginOptions {
 }
 
 const NS_STREAM = "http://etherx.jabber.org/streams";
+const NS_FRAMING = "urn:ietf:params:xml:ns:xmpp-framing";
 const header = (domain: string) =>
   `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAM}' to='${domain}' version='1.0'>`;
+/** RFC 7395 §3.4: the stream is opened (and restarted) with <open/>. */
+const openFrame = (domain: string) => `<open xmlns='${NS_FRAMING}' to='${domain}' version='1.0'/>`;
 
-const RE_FEATURES = /<stream:features\b[^>]*?(?:\/>|>([\s\S]*?)<\/stream:features>)/;
+/** <stream:features/>; over WebSocket a server may also write it unprefixed, <features xmlns='...streams'/>. */
+const RE_FEATURES = /<(stream:features|features)\b[^>]*?(?:\/>|>([\s\S]*?)<\/\1>)/;
 const RE_SASL = /<(success|challenge|failure)\b[^>]*?(?:\/>|>([\s\S]*?)<\/\1>)/;
 const RE_TLS = /<(proceed|failure)\b[^>]*?(?:\/>|>[\s\S]*?<\/\1>)/;
-const RE_STREAM_ERROR = /<stream:error>([\s\S]*?)<\/stream:error>/;
+const RE_STREAM_ERROR = /<stream:error\b[^>]*>([\s\S]*?)<\/stream:error>/;
 const iqRe = (id: string) => new RegExp(`<iq\\b[^>]*?\\bid=['"]${id}['"][^>]*?(?:/>|>[\\s\\S]*?</iq>)`);
 
 export class XmppError extends Error {}
@@ -47,34 +57,24 @@ interface Waiter { re: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e
 
 /** Opened by `XmppConn.login` or `XmppConn.register`; after that, `stream()` gives the raw text. */
 export class XmppConn {
-  private socket: net.Socket;
   private buf = "";
   private waiter: Waiter | null = null;
   private handler: ((text: string) => void) | null = null;
   private closedResolve!: () => void;
-  /** Resolves when the socket is closed, whoever closed it. */
+  /** Resolves when the connection is closed, whoever closed it. */
   readonly closed: Promise<void>;
   isClosed = false;
   /** The full JID the server bound. */
   jid = "";
 
-  private constructor(socket: net.Socket, private readonly timeoutMs: number) {
-    this.socket = socket;
+  private constructor(private readonly wire: Wire, private readonly timeoutMs: number) {
     this.closed = new Promise((r) => { this.closedResolve = r; });
-    this.attach(socket);
+    wire.events = { data: this.onData, error: this.onError, close: this.onClose };
   }
 
-  private attach(socket: net.Socket): void {
-    socket.setEncoding("latin1"); // one char per byte: cheap, and every marker we look for is ASCII
-    socket.on("data", this.onData);
-    socket.on("error", this.onError);
-    socket.on("close", this.onClose);
-  }
-
-  private detach(socket: net.Socket): void {
-    socket.off("data", this.onData);
-    socket.off("error", this.onError);
-    socket.off("close", this.onClose);
+  /** Over WebSocket (RFC 7395 framing). */
+  get framed(): boolean {
+    return this.wire.framed;
   }
 
   private onData = (text: string): void => {
@@ -83,7 +83,7 @@ export class XmppConn {
     this.check();
   };
 
-  private onError = (err: Error): void => { this.fail(new XmppError(`socket: ${(err as NodeJS.ErrnoException).code ?? err.message}`)); };
+  private onError = (err: Error): void => { this.fail(new XmppError(err.message)); };
 
   private onClose = (): void => {
     this.isClosed = true;
@@ -124,44 +124,42 @@ export class XmppConn {
     });
   }
 
+  /** Text to send: over WebSocket it must be exactly one element (RFC 7395 §3.3.3); see writeEach. */
   write(data: string): void {
-    if (!this.isClosed) this.socket.write(data);
+    if (!this.isClosed) this.wire.write(data);
   }
 
-  static connect(endpoint: Endpoint, domain: string, timeoutMs = 30_000): Promise<XmppConn> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { socket.destroy(); reject(new XmppError("timeout connecting")); }, timeoutMs);
-      const done = () => { clearTimeout(timer); socket.off("error", failed); resolve(new XmppConn(socket, timeoutMs)); };
-      const failed = (err: Error) => { clearTimeout(timer); reject(new XmppError(`connect: ${(err as NodeJS.ErrnoException).code ?? err.message}`)); };
-      const socket: net.Socket = endpoint.security === "direct"
-        ? tls.connect({ host: endpoint.host, port: endpoint.port, servername: domain, rejectUnauthorized: false, ALPNProtocols: ["xmpp-client"] }, done)
-        : net.connect({ host: endpoint.host, port: endpoint.port }, done);
-      socket.setNoDelay(true);
-      socket.once("error", failed);
-    });
+  /** Several elements in one go (one write over TCP, one WebSocket message each over WebSocket). */
+  writeEach(elements: readonly string[]): void {
+    if (!this.isClosed) this.wire.writeEach(elements);
+  }
+
+  static async connect(endpoint: AnyEndpoint, domain: string, timeoutMs = 30_000): Promise<XmppConn> {
+    try {
+      const wire = "url" in endpoint
+        ? await WebSocketWire.connect(endpoint.url, timeoutMs)
+        : await TcpWire.connect({ host: endpoint.host, port: endpoint.port, directTls: endpoint.security === "direct", servername: domain }, timeoutMs);
+      return new XmppConn(wire, timeoutMs);
+    } catch (err) {
+      throw new XmppError((err as Error).message);
+    }
   }
 
   /** Open (or restart) the stream; returns the inner text of <stream:features/>. */
   async openStream(domain: string): Promise<string> {
-    this.write(header(domain));
+    this.write(this.wire.framed ? openFrame(domain) : header(domain));
     const m = await this.expect(RE_FEATURES, "stream features");
-    return m[1] ?? "";
+    return m[2] ?? "";
   }
 
   /** RFC 6120 §5.4: STARTTLS, then a new stream over TLS. Returns the new features. */
   async startTls(domain: string): Promise<string> {
+    if (!(this.wire instanceof TcpWire)) throw new XmppError("STARTTLS is for TCP streams");
     this.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     const m = await this.expect(RE_TLS, "STARTTLS proceed");
     if (m[1] !== "proceed") throw new XmppError("STARTTLS refused");
-    const plain = this.socket;
-    this.detach(plain);
     this.buf = "";
-    const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const s = tls.connect({ socket: plain, servername: domain, rejectUnauthorized: false }, () => { s.off("error", reject); resolve(s); });
-      s.once("error", reject);
-    });
-    this.socket = secure;
-    this.attach(secure);
+    await this.wire.startTls(domain);
     return this.openStream(domain);
   }
 
@@ -218,7 +216,7 @@ export class XmppConn {
    * (a server handles one stream's stanzas in order), whatever the server sends back for presence.
    */
   async initialPresence(domain: string): Promise<void> {
-    this.write(`<presence/><iq type='get' id='ping' to='${domain}'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    this.writeEach(["<presence/>", `<iq type='get' id='ping' to='${domain}'><ping xmlns='urn:xmpp:ping'/></iq>`]);
     await this.iqResult("ping");
   }
 
@@ -228,7 +226,7 @@ export class XmppConn {
     const conn = await XmppConn.connect(endpoint, account.domain, o.timeoutMs);
     try {
       let features = await conn.openStream(account.domain);
-      if (endpoint.security === "starttls") features = await conn.startTls(account.domain);
+      if ("security" in endpoint && endpoint.security === "starttls") features = await conn.startTls(account.domain);
       await conn.authenticate(o.mechanism, account, features);
       features = await conn.openStream(account.domain);
       await conn.bind(o.resource, features);
@@ -244,11 +242,11 @@ export class XmppConn {
    * XEP-0077 §3.1: register an account in-band on a new stream, then close it. Returns "ok", "conflict"
    * (already registered) or throws with the server's error.
    */
-  static async register(endpoint: Endpoint, account: Account, timeoutMs?: number): Promise<"ok" | "conflict"> {
+  static async register(endpoint: AnyEndpoint, account: Account, timeoutMs?: number): Promise<"ok" | "conflict"> {
     const conn = await XmppConn.connect(endpoint, account.domain, timeoutMs);
     try {
       let features = await conn.openStream(account.domain);
-      if (endpoint.security === "starttls") features = await conn.startTls(account.domain);
+      if ("security" in endpoint && endpoint.security === "starttls") features = await conn.startTls(account.domain);
       if (!features.includes("jabber.org/features/iq-register")) throw new XmppError("in-band registration not offered");
       conn.write(`<iq type='set' id='reg'><query xmlns='jabber:iq:register'><username>${account.username}</username><password>${account.password}</password></query></iq>`);
       const r = await conn.iqResult("reg");
@@ -273,17 +271,21 @@ export class XmppConn {
     if (rest) handler(rest);
   }
 
-  /** RFC 6120 §4.4: close our stream and wait (bounded) for the server to close the connection. */
+  /**
+   * RFC 6120 §4.4: close our stream and wait (bounded) for the server to close the connection. Over WebSocket
+   * (RFC 7395 §3.6): <close/>, the server answers <close/>, then the WebSocket closing handshake.
+   */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.isClosed) return;
-    this.handler = (text) => { if (text.includes("</stream:stream>")) this.socket.end(); };
-    this.socket.write("</stream:stream>");
-    const timer = setTimeout(() => this.socket.destroy(), timeoutMs);
+    const [mine, theirs] = this.wire.framed ? [`<close xmlns='${NS_FRAMING}'/>`, "<close"] : ["</stream:stream>", "</stream:stream>"];
+    this.handler = (text) => { if (text.includes(theirs)) this.wire.end(); };
+    this.wire.write(mine);
+    const timer = setTimeout(() => this.wire.destroy(), timeoutMs);
     await this.closed;
     clearTimeout(timer);
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.wire.destroy();
   }
 }

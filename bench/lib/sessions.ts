@@ -1,5 +1,5 @@
 /** Opening and closing many sessions for scenarios, at a bounded rate. */
-import type { Endpoint } from "../client/conn.js";
+import type { AnyEndpoint } from "../client/conn.js";
 import { XmppConn } from "../client/conn.js";
 import { describeErrors, openMany } from "../client/open.js";
 import type { Mechanism } from "../client/scram.js";
@@ -8,13 +8,17 @@ import type { RunningServer } from "../servers/types.js";
 
 export interface OpenSessionsOptions {
   count: number;
-  endpoint: Endpoint;
+  endpoint: AnyEndpoint;
   rate?: number;
   concurrency?: number;
   /** Default: SCRAM-SHA-1 where offered, else PLAIN. */
   mechanism?: Mechanism;
   /** Account index of session i (default i). */
   accountOf?: (i: number) => number;
+  /** Account group (UserPool): accounts <prefix>0, <prefix>1, ... (default "u"). */
+  prefix?: string;
+  /** Send initial presence (default true). */
+  presence?: boolean;
   /** Resource of session i. */
   resourceOf?: (i: number) => string;
 }
@@ -34,9 +38,10 @@ export async function openSessions(ctx: ScenarioContext, o: OpenSessionsOptions)
     progress: (d) => { if (o.count >= 5000 && d % 2500 === 0) ctx.log(`  ${d}/${o.count} sessions open`); },
   }, (i) => XmppConn.login({
     endpoint: o.endpoint,
-    account: ctx.users.account(o.accountOf ? o.accountOf(i) : i, domain),
+    account: ctx.users.account(o.accountOf ? o.accountOf(i) : i, domain, o.prefix),
     mechanism,
     resource: o.resourceOf ? o.resourceOf(i) : `bench${i}`,
+    presence: o.presence,
   }));
   if (r.failures) ctx.log(`  ${r.failures} of ${o.count} logins failed: ${describeErrors(r.errors)}`);
   return { conns: r.items, failures: r.failures };
