@@ -17,9 +17,9 @@ import type { RunReport, ScenarioRun } from "./report/results.js";
 import { svgChart } from "./report/svg.js";
 import { SCENARIOS } from "./scenarios/index.js";
 import type { Scenario, ScenarioContext } from "./scenarios/types.js";
-import { makeCertificate, probeCapabilities } from "./servers/common.js";
+import { dpkgVersion, makeCertificate, probeCapabilities } from "./servers/common.js";
 import { SERVERS } from "./servers/index.js";
-import type { RunningServer, ServerAdapter, StartOptions } from "./servers/types.js";
+import type { Capability, RunningServer, ServerAdapter, StartOptions } from "./servers/types.js";
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -36,6 +36,8 @@ const HELP = `Usage: npm run bench -- [options]
   --ejabberd-busy-wait  keep Erlang's scheduler busy-waiting (off by default: it burns CPU that is not work)
   --palaver-modules example   run Palaver with every module of palaver.example.yaml (default: the features the
                         reference servers run here, so figures compare like with like)
+  --reference-storage native  Prosody with its files ("internal") and ejabberd with mnesia, instead of SQLite
+                        like Palaver
   --list                list scenarios with their options, and servers
   --render FILE.json    write the .md and .svg again from a saved .json (after changing the report code)
 `;
@@ -93,6 +95,12 @@ function parseArgs(argv: string[]): Args | null {
       case "--palaver-node-options": a.extra["palaver-node-options"] = take(); break;
       case "--ejabberd-busy-wait": a.extra["ejabberd-busy-wait"] = true; break;
       case "--palaver-modules": a.extra["palaver-modules"] = take(); break;
+      case "--reference-storage": {
+        const v = take();
+        if (v !== "native" && v !== "sqlite") fail(`--reference-storage wants native or sqlite, got ${v}`);
+        a.extra["reference-storage"] = v;
+        break;
+      }
       case "--list": list(); return null;
       case "--render": render(take()); return null;
       case "-h": case "--help": process.stdout.write(HELP); return null;
@@ -134,21 +142,49 @@ function resolveOptions(s: Scenario, a: Args): Record<string, number> {
 const t0 = Date.now();
 const log = (msg: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
 
-/** Make sure a reference server is installed: apt-get when root, else a clear message. */
+/**
+ * Make sure a server and the packages its configuration uses are installed: apt-get when root, else a clear
+ * message. Returns why the server cannot run, or null. A missing helper package (e.g. a SQLite driver) is
+ * only logged: the adapter then runs without it and says so in the report.
+ */
 function ensureInstalled(adapter: ServerAdapter, install: boolean): string | null {
-  if (adapter.version()) return null;
-  const pkg = adapter.debianPackage;
-  if (!pkg) return `${adapter.name} is not built: run \`npm run build\``;
-  if (!install) return `${adapter.name} is not installed (apt-get install -y ${pkg}); --no-install was given`;
-  if (process.getuid?.() !== 0) return `${adapter.name} is not installed, and installing needs root: run \`sudo apt-get install -y ${pkg}\`, or leave it out with --servers`;
-  log(`${adapter.name} is not installed: apt-get install -y ${pkg}`);
+  const [main, ...helpers] = adapter.debianPackages;
+  if (!main) return adapter.version() ? null : `${adapter.name} is not built: run \`npm run build\``;
+  const missing = adapter.debianPackages.filter((p, i) => (i === 0 ? !adapter.version() : !dpkgVersion(p)));
+  if (missing.length === 0) return null;
+  const cmd = `apt-get install -y ${missing.join(" ")}`;
+  const why = !install ? `--no-install was given` : process.getuid?.() !== 0 ? "installing needs root" : null;
+  if (why) {
+    log(`${adapter.name}: missing ${missing.join(", ")} (${cmd}); ${why}`);
+    return adapter.version() ? null : `${adapter.name} is not installed (${cmd}); ${why}${install ? ": run it with sudo, or leave the server out with --servers" : ""}`;
+  }
+  log(`${adapter.name}: ${cmd}`);
   const apt = (args: string[]) => execFileSync("apt-get", args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
   try {
-    try { apt(["install", "-y", "-qq", pkg]); } catch { apt(["update", "-qq"]); apt(["install", "-y", "-qq", pkg]); }
+    try { apt(["install", "-y", "-qq", ...missing]); } catch { apt(["update", "-qq"]); apt(["install", "-y", "-qq", ...missing]); }
   } catch (err) {
-    return `apt-get install ${pkg} failed: ${(err as Error).message}`;
+    if (!adapter.version()) return `apt-get install ${missing.join(" ")} failed: ${(err as Error).message}`;
+    log(`${adapter.name}: apt-get install ${missing.join(" ")} failed; going on without ${helpers.filter((p) => !dpkgVersion(p)).join(", ")}`);
   }
-  return adapter.version() ? null : `${pkg} installed, but ${adapter.name} is still not found`;
+  return adapter.version() ? null : `${main} installed, but ${adapter.name} is still not found`;
+}
+
+/**
+ * Scenario A's figure next to scenario B's of the same server in the same run (e.g. chat with archiving against
+ * the same chat without): the difference, and the difference as a share of B's figure.
+ */
+function addComparisons(report: RunReport, server: string): void {
+  for (const run of report.runs.filter((r) => r.server === server)) {
+    const cmp = SCENARIOS.find((s) => s.id === run.scenario)?.compareWith;
+    if (!cmp) continue;
+    const mine = run.metrics.find((m) => m.id === cmp.metric);
+    const other = report.runs.find((r) => r.server === server && r.scenario === cmp.scenario && !r.error && !r.skipped)?.metrics.find((m) => m.id === cmp.metric);
+    if (!mine || !other || other.value <= 0) continue;
+    run.metrics.push(
+      { id: `${cmp.metric}_added`, label: `${cmp.label}: ${mine.label} − ${cmp.scenario}'s (same run)`, value: mine.value - other.value, unit: mine.unit, kind: "cpu" },
+      { id: `${cmp.metric}_added_pct`, label: `${cmp.label}, as a share of ${cmp.scenario}'s figure`, value: (100 * (mine.value - other.value)) / other.value, unit: "%", kind: "info" },
+    );
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
@@ -189,10 +225,10 @@ async function main(): Promise<number> {
       continue;
     }
     let attempt = 0;
-    const start = async (): Promise<RunningServer> => {
+    const start = async (features: ReadonlySet<Capability>): Promise<RunningServer> => {
       const dir = join(runDir, `${adapter.name}${attempt++ ? `-${attempt}` : ""}`);
       mkdirSync(dir, { recursive: true });
-      const o: StartOptions = { dir, cert, log: (m) => log(`${adapter.name}: ${m}`), extra: args.extra };
+      const o: StartOptions = { dir, cert, log: (m) => log(`${adapter.name}: ${m}`), extra: args.extra, features };
       const s = await adapter.start(o);
       try {
         await probeCapabilities(s);
@@ -200,36 +236,59 @@ async function main(): Promise<number> {
         await s.stop();
         throw err;
       }
-      log(`${adapter.name} ${s.version} started (pid ${s.pid}: ${sampleTree(s.pid).names.join(", ")}) in ${dir}; offers ${[...s.capabilities].join(", ")}`);
+      log(`${adapter.name} ${s.version} started${features.size ? ` with ${[...features].join(", ")}` : ""} (pid ${s.pid}: ${sampleTree(s.pid).names.join(", ")}) in ${dir}; offers ${[...s.capabilities].join(", ")}`);
+      for (const n of s.notes) log(`${adapter.name}: ${n}`);
       return s;
     };
-    let server: RunningServer;
-    try {
-      server = await start();
-    } catch (err) {
-      const msg = (err as Error).message;
-      log(`${adapter.name} did not start: ${msg}`);
-      report.servers.push({ name: adapter.name, version: adapter.version(), error: msg });
-      continue;
-    }
-    report.servers.push({ name: adapter.name, version: server.version });
-    let users = new UserPool(() => server, (m) => log(`${adapter.name}: ${m}`));
+    // Started for the first scenario, and again (fresh directory, fresh accounts) whenever the next scenario needs
+    // other optional features (message archiving) or the last one failed.
+    const featuresFor = (s: Scenario) => new Set((s.requires ?? []).filter((c) => adapter.features.includes(c)));
+    const keyOf = (f: ReadonlySet<Capability>) => [...f].sort().join(",");
+    let server: RunningServer | null = null;
+    let serverKey = "";
+    let users: UserPool | null = null;
+    const entry: RunReport["servers"][number] = { name: adapter.name, version: null };
+    report.servers.push(entry);
 
     for (const scenario of args.scenarios) {
       const opt = resolveOptions(scenario, args);
       const run: ScenarioRun = { scenario: scenario.id, title: scenario.title, server: adapter.name, options: opt, metrics: [], lost: 0, errors: 0, notes: [], seconds: 0 };
+      const features = featuresFor(scenario);
+      if (!server || keyOf(features) !== serverKey) {
+        if (server) {
+          await server.stop();
+          log(`${adapter.name} stopped; starting it again${features.size ? ` with ${[...features].join(", ")}` : " without optional features"} for ${scenario.id}`);
+        }
+        server = null;
+        try {
+          server = await start(features);
+          serverKey = keyOf(features);
+          const srv = server;
+          users = new UserPool(() => srv, (m) => log(`${adapter.name}: ${m}`));
+          entry.version ??= server.version;
+          entry.notes = [...new Set([...(entry.notes ?? []), ...server.notes])];
+        } catch (err) {
+          const msg = (err as Error).message;
+          log(`${adapter.name} did not start: ${msg}`);
+          if (entry.version === null) { entry.version = adapter.version(); entry.error = msg; break; }
+          run.error = `the server did not start: ${msg}`;
+          report.runs.push(run);
+          continue;
+        }
+      }
       report.runs.push(run);
-      const lacking = (scenario.requires ?? []).filter((c) => !server.capabilities.has(c));
+      const lacking = (scenario.requires ?? []).filter((c) => !server!.capabilities.has(c));
       if (lacking.length) {
         run.skipped = `no ${lacking.join(", ")}`;
         log(`${adapter.name}: ${scenario.id} skipped (${run.skipped})`);
         continue;
       }
       log(`${adapter.name}: ${scenario.id} ${Object.entries(opt).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+      const srv: RunningServer = server;
       const ctx: ScenarioContext = {
-        server, opt, users,
-        meter: () => new Meter(server.pid),
-        rssKiB: () => sampleTree(server.pid).rssKiB,
+        server: srv, opt, users: users!,
+        meter: () => new Meter(srv.pid),
+        rssKiB: () => sampleTree(srv.pid).rssKiB,
         log: (m) => log(`${adapter.name}: ${scenario.id}: ${m}`),
       };
       const began = Date.now();
@@ -240,22 +299,19 @@ async function main(): Promise<number> {
         log(`${adapter.name}: ${scenario.id}: ${head ? `${head.label} ${head.value.toFixed(3)} ${head.unit}, ` : ""}lost ${r.lost}, failed ${r.errors}`);
       } catch (err) {
         run.error = (err as Error).message;
-        log(`${adapter.name}: ${scenario.id} FAILED: ${run.error}\n${server.logTail()}`);
+        log(`${adapter.name}: ${scenario.id} FAILED: ${run.error}\n${srv.logTail()}`);
         // Whatever it left behind must not weigh on the next scenario: a fresh server, a fresh directory.
-        await server.stop().catch(() => {});
-        try {
-          server = await start();
-          users = new UserPool(() => server, (m) => log(`${adapter.name}: ${m}`));
-        } catch (e) {
-          log(`${adapter.name} did not restart: ${(e as Error).message}`);
-          break;
-        }
+        await srv.stop().catch(() => {});
+        server = null;
       } finally {
         run.seconds = Math.round((Date.now() - began) / 100) / 10;
       }
     }
-    await server.stop();
-    log(`${adapter.name} stopped`);
+    if (server) {
+      await server.stop();
+      log(`${adapter.name} stopped`);
+    }
+    addComparisons(report, adapter.name);
   }
 
   const c = process.cpuUsage(clientStart);

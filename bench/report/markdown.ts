@@ -17,6 +17,8 @@ export function markdown(report: RunReport): string {
   out.push(`Machine: ${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGiB} GiB, Linux ${report.machine.kernel}, Node ${report.machine.node}.`);
   out.push(`Servers: ${report.servers.map((s) => `${s.name} ${s.version ?? "?"}${s.error ? ` (not run: ${s.error.split("\n")[0]})` : ""}`).join("; ")}.`);
   out.push(`Command: \`${report.command}\``);
+  const setup = report.servers.flatMap((s) => (s.notes ?? []).map((n) => `${s.name}: ${n}`));
+  if (setup.length) out.push(`Set-up differences: ${setup.join("; ")}.`);
   out.push("");
   out.push(`CPU figures are the server's own CPU time (its process tree, from /proc) per unit of work; ratios are each server's figure divided by ${report.baseline}'s, so above 1 means ${report.baseline} uses less. ⏱ marks wall-clock figures: they depend on what else the machine was doing and are not to be compared across runs.`);
   out.push("");

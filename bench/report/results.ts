@@ -23,7 +23,8 @@ export interface RunReport {
   machine: { cpu: string; cores: number; memoryGiB: number; kernel: string; node: string };
   command: string;
   quick: boolean;
-  servers: { name: string; version: string | null; error?: string }[];
+  /** notes: how a server was set up where it differs from the others (e.g. a storage it could not use). */
+  servers: { name: string; version: string | null; error?: string; notes?: string[] }[];
   /** The server ratios are taken against (the first one run). */
   baseline: string;
   runs: ScenarioRun[];

@@ -69,6 +69,12 @@ export interface Scenario {
   options: Record<string, OptionSpec>;
   /** Capabilities the server must have; otherwise the scenario is skipped for it, with the reason. */
   requires?: Capability[];
+  /**
+   * Show this scenario's `metric` next to the same figure of `scenario` for the same server in the same run
+   * (when both ran): the runner adds the difference and the difference as a share (e.g. what archiving adds to
+   * routing a message).
+   */
+  compareWith?: { scenario: string; metric: string; label: string };
   /** Longest it may take, in seconds, given its options (then it is abandoned and the server restarted). */
   timeoutSeconds(opt: Record<string, number>): number;
   run(ctx: ScenarioContext): Promise<ScenarioResult>;

@@ -11,6 +11,14 @@
  *
  * The schedulers' busy-waiting is off (+sbwt none ...): spinning burns CPU time that is not work, and would
  * inflate ejabberd's CPU per message. `--ejabberd-busy-wait` keeps Erlang's default.
+ *
+ * Storage is SQLite like Palaver's (`sql_type: sqlite` through Debian's erlang-p1-sqlite3; ejabberd creates the
+ * schema, the "new" multi-host one, in a new database file): accounts, rosters, archives. Sessions and routes stay
+ * in memory (mnesia RAM tables) as ejabberd always keeps them. Without the driver, or with
+ * `--reference-storage native`, everything is in mnesia. Also: XMPP over WebSocket (ejabberd_http_ws at /websocket),
+ * MUC on conference.localhost, and mod_mam only when a scenario asks for the "mam" feature. No shaper on any
+ * listener; max_fsm_queue keeps its default (10,000 stanzas queued per process), far above what any scenario
+ * keeps in flight on one connection or in one room.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,6 +26,9 @@ import { join } from "node:path";
 import type { Endpoint } from "../client/conn.js";
 import { dpkgVersion, freePort, spawnLogged, stopProcess, waitReady } from "./common.js";
 import type { RunningServer, ServerAdapter, StartOptions } from "./types.js";
+
+/** ejabberd's SQLite driver (the sqlite3 Erlang application). */
+const SQLITE_DRIVER = "erlang-p1-sqlite3";
 
 let started = 0;
 
@@ -27,13 +38,23 @@ function epmdRunning(): boolean {
 
 export const ejabberd: ServerAdapter = {
   name: "ejabberd",
-  debianPackage: "ejabberd",
+  debianPackages: ["ejabberd", SQLITE_DRIVER],
+  features: ["mam"],
   version: () => dpkgVersion("ejabberd"),
 
   async start(o: StartOptions): Promise<RunningServer> {
     const version = dpkgVersion("ejabberd");
     if (!version) throw new Error("ejabberd is not installed");
-    const [plainPort, tlsPort] = [await freePort(), await freePort()];
+    const [plainPort, tlsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const notes: string[] = [];
+    let sql = o.extra["reference-storage"] !== "native";
+    if (sql && !dpkgVersion(SQLITE_DRIVER)) {
+      sql = false;
+      notes.push(`mnesia storage: ${SQLITE_DRIVER} is not installed, so no SQLite`);
+    } else if (!sql) {
+      notes.push("mnesia storage (--reference-storage native)");
+    }
+    const mam = o.features.has("mam");
     const spool = join(o.dir, "spool");
     const logs = join(o.dir, "logs");
     mkdirSync(spool, { recursive: true });
@@ -56,14 +77,23 @@ log_rotate_count: 0
 certfiles:
   - ${JSON.stringify(o.cert.pemFile)}
 listen:
-${listener(plainPort, false)}${listener(tlsPort, true)}
-auth_method: internal
+${listener(plainPort, false)}${listener(tlsPort, true)}  -
+    port: ${httpPort}
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    request_handlers:
+      "/websocket": ejabberd_http_ws
+${sql ? `sql_type: sqlite
+sql_database: ${JSON.stringify(join(spool, "ejabberd.db"))}
+new_sql_schema: true
+default_db: sql
+auth_method: sql` : `default_db: mnesia
+auth_method: internal`}
 auth_password_format: scram
 auth_scram_hash: sha
 host_config:
   sha256.localhost:
     auth_scram_hash: sha256
-default_db: mnesia
 registration_timeout: infinity
 shaper_rules:
   max_user_sessions: 1000000
@@ -84,7 +114,19 @@ modules:
   mod_version: {}
   mod_time: {}
   mod_last: {}
-`;
+  # Group chat for muc-fanout: conference.localhost, no history, rooms of up to 100,000 occupants with every
+  # presence broadcast (max_users_presence: a room is not "overcrowded" below it), no shapers (the default).
+  mod_muc:
+    host: "conference.@HOST@"
+    history_size: 0
+    max_users: 100000
+    max_users_presence: 100000
+    default_room_options:
+      max_users: 100000
+${mam ? `  # Message archive (XEP-0313) like Palaver's defaults: every one-to-one message archived, kept forever.
+  mod_mam:
+    default: always
+` : ""}`;
     const configFile = join(o.dir, "ejabberd.yml");
     writeFileSync(configFile, config);
     const node = `palaverbench${process.pid}x${++started}@localhost`;
@@ -120,8 +162,9 @@ modules:
       tcp,
       tls: { host: "127.0.0.1", port: tlsPort, security: "direct" },
       domainFor: (mechanism) => (mechanism === "SCRAM-SHA-256" ? "sha256.localhost" : "localhost"),
-      capabilities: new Set(["direct-tls"]),
-      extra: {},
+      capabilities: new Set(["direct-tls", "roster", "muc", "websocket", ...(mam ? ["mam"] : [])]),
+      extra: { muc: "conference.localhost", websocket: `ws://127.0.0.1:${httpPort}/websocket` },
+      notes,
       logTail: () => proc.tail(),
       stop: () => stopProcess(proc, 20_000),
     };

@@ -4,6 +4,8 @@
  * Palaver's core; disco, ping, version, time, last activity, registration), so CPU figures compare like with like.
  * `--palaver-modules example` runs what a new install runs (palaver.example.yaml: archive, carbons, PEP, MUC, ...),
  * which the references do not do in this benchmark. Registration is open on localhost with no per-IP interval.
+ * Message archiving (module `mam`) runs only when a scenario asks for the "mam" feature. An `http` listener on
+ * loopback serves XMPP over WebSocket at /xmpp-websocket (plain ws:// is allowed from loopback by default).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -45,13 +47,16 @@ function version(): string {
 
 export const palaver: ServerAdapter = {
   name: "palaver",
-  debianPackage: null,
+  debianPackages: [],
+  features: ["mam"],
   version: () => (existsSync(MAIN) ? version() : null),
 
   async start(o: StartOptions): Promise<RunningServer> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm run bench does)`);
-    const [plainPort, tlsPort] = [await freePort(), await freePort()];
+    const [plainPort, tlsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
     const modules = o.extra["palaver-modules"] === "example" ? exampleModules() : { ...MATCHED_MODULES };
+    // XEP-0313 with its defaults: every one-to-one message archived for both parties, kept forever.
+    if (o.features.has("mam") && !("mam" in modules)) modules.mam = null;
     const register = (modules.register ?? {}) as Record<string, unknown>;
     modules.register = { ...register, open: ["localhost"], minIntervalPerIp: 0 };
     const config = {
@@ -59,6 +64,7 @@ export const palaver: ServerAdapter = {
       listeners: [
         { kind: "c2s", port: plainPort, address: "127.0.0.1", allowPlaintext: true },
         { kind: "c2s-tls", port: tlsPort, address: "127.0.0.1" },
+        { kind: "http", port: httpPort, address: "127.0.0.1", webClient: false },
       ],
       dataDir: join(o.dir, "data"),
       certsDir: join(o.dir, "certs"),
@@ -88,8 +94,9 @@ export const palaver: ServerAdapter = {
       tcp,
       tls: { host: "127.0.0.1", port: tlsPort, security: "direct" },
       domainFor: () => "localhost",
-      capabilities: new Set(["direct-tls", ...("muc" in modules ? ["muc"] : [])]),
-      extra: "muc" in modules ? { muc: "conference.localhost" } : {},
+      capabilities: new Set(["direct-tls", "roster", "websocket", ...("muc" in modules ? ["muc"] : []), ...("mam" in modules ? ["mam"] : [])]),
+      extra: { websocket: `ws://127.0.0.1:${httpPort}/xmpp-websocket`, ...("muc" in modules ? { muc: "conference.localhost" } : {}) },
+      notes: [],
       logTail: () => proc.tail(),
       stop: () => stopProcess(proc),
     };

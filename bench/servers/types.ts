@@ -13,12 +13,18 @@ export interface StartOptions {
   log: (msg: string) => void;
   /** Extra options from the command line, e.g. node flags for Palaver. */
   extra: Record<string, string | boolean>;
+  /**
+   * Optional features to turn on for this start, among the adapter's `features` (e.g. "mam"): the scenarios
+   * about to run need them. Anything not asked for stays off, so it weighs on no other scenario.
+   */
+  features: ReadonlySet<Capability>;
 }
 
 /**
- * Capabilities a scenario may require (`Scenario.requires`). Today: "ibr", "direct-tls", "sasl:PLAIN",
- * "sasl:SCRAM-SHA-1", "sasl:SCRAM-SHA-256". Scenarios added
- * later declare theirs ("muc", "websocket", "mam", "roster", ...) and adapters list what they support.
+ * Capabilities a scenario may require (`Scenario.requires`): "ibr", "direct-tls", "sasl:PLAIN", "sasl:SCRAM-SHA-1",
+ * "sasl:SCRAM-SHA-256" (probed from the stream features), "roster", "muc" (service domain in `extra.muc`),
+ * "websocket" (URL in `extra.websocket`), and "mam", which an adapter turns on only when asked
+ * (`ServerAdapter.features`, `StartOptions.features`).
  */
 export type Capability = string;
 
@@ -38,8 +44,10 @@ export interface RunningServer {
    * finds in the stream features on the TCP port: "ibr" and "sasl:<MECHANISM>" (on `domainFor(mechanism)`).
    */
   capabilities: Set<Capability>;
-  /** Endpoints and addresses for later scenarios (e.g. "websocket" -> URL, "muc" -> service domain). */
+  /** Endpoints and addresses for scenarios ("websocket" -> URL, "muc" -> service domain). */
   extra: Record<string, string>;
+  /** How this server is set up where it differs from the others (e.g. a storage it could not use): goes into the report. */
+  notes: string[];
   /** The server's own log, last lines (for error messages). */
   logTail(): string;
   stop(): Promise<void>;
@@ -49,7 +57,16 @@ export interface ServerAdapter {
   name: string;
   /** Installed version, or null when the server is not installed. */
   version(): string | null;
-  /** Debian package that provides it (installed with apt-get when missing and running as root). */
-  debianPackage: string | null;
+  /**
+   * Debian packages it needs: the server first, then what its configuration here uses (e.g. a SQLite driver).
+   * The runner installs the missing ones with apt-get when running as root.
+   */
+  debianPackages: string[];
+  /**
+   * Capabilities that change what every scenario measures (message archiving adds work to every chat message),
+   * so the server runs them only when a scenario requires them: the runner restarts it with the features the
+   * next scenario needs (`StartOptions.features`).
+   */
+  features: Capability[];
   start(opts: StartOptions): Promise<RunningServer>;
 }
