@@ -5,7 +5,7 @@
  * each "<body>"; a partial message at the end of a read waits for the next one.
  */
 import { performance } from "node:perf_hooks";
-import type { XmppConn } from "../client/conn.js";
+import type { AnyEndpoint, XmppConn } from "../client/conn.js";
 import type { ScenarioContext } from "../scenarios/types.js";
 import { closeSessions, count, openSessions, usualMechanism } from "./sessions.js";
 
@@ -55,9 +55,10 @@ export function forEachSendTime(text: string, each: (us: number) => void): void 
   }
 }
 
-export async function openPairs(ctx: ScenarioContext, n: number): Promise<Pair[]> {
+/** `n` pairs of sessions, over plain TCP unless `endpoint` says otherwise (e.g. a WebSocket URL). */
+export async function openPairs(ctx: ScenarioContext, n: number, endpoint: AnyEndpoint = ctx.server.tcp): Promise<Pair[]> {
   await ctx.users.ensure(2 * n, ctx.server.domainFor(usualMechanism(ctx.server)));
-  const { conns, failures } = await openSessions(ctx, { count: 2 * n, endpoint: ctx.server.tcp, concurrency: 16 });
+  const { conns, failures } = await openSessions(ctx, { count: 2 * n, endpoint, concurrency: 16 });
   if (failures) {
     await closeSessions(conns);
     throw new Error(`${failures} of ${2 * n} chat sessions could not log in`);

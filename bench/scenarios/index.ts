@@ -1,8 +1,9 @@
 /**
  * Every scenario, in the order a full run takes them. A new scenario: a file in this folder exporting a
- * `Scenario`, and a line here.
+ * `Scenario`, and a line here. Those needing an optional server feature (message archiving) come last, so a full
+ * run restarts each server once.
  */
-import { chatClosedLoop } from "./chat-closed-loop.js";
+import { chatClosedLoop, chatClosedLoopArchived, chatWebsocket } from "./chat-closed-loop.js";
 import { chatFixedRate } from "./chat-fixed-rate.js";
 import { idleTcp, idleTls } from "./idle.js";
 import { loginPlain, loginScramSha1, loginScramSha256 } from "./login.js";
@@ -17,7 +18,9 @@ export const SCENARIOS: readonly Scenario[] = [
   loginScramSha256,
   chatFixedRate,
   chatClosedLoop,
+  chatWebsocket,
   idleTcp,
   idleTls,
   mucFanout,
+  chatClosedLoopArchived,
 ];
