@@ -8,6 +8,7 @@ import { chatFixedRate } from "./chat-fixed-rate.js";
 import { idleTcp, idleTls } from "./idle.js";
 import { loginPlain, loginScramSha1, loginScramSha256 } from "./login.js";
 import { mucFanout } from "./muc-fanout.js";
+import { presenceLogin } from "./presence-login.js";
 import { register } from "./register.js";
 import type { Scenario } from "./types.js";
 
@@ -22,5 +23,6 @@ export const SCENARIOS: readonly Scenario[] = [
   idleTcp,
   idleTls,
   mucFanout,
+  presenceLogin,
   chatClosedLoopArchived,
 ];
