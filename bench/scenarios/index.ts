@@ -3,6 +3,7 @@
  * `Scenario`, and a line here. Those needing an optional server feature (message archiving) come last, so a full
  * run restarts each server once.
  */
+import { archivePage } from "./archive-page.js";
 import { chatClosedLoop, chatClosedLoopArchived, chatWebsocket } from "./chat-closed-loop.js";
 import { chatFixedRate } from "./chat-fixed-rate.js";
 import { idleTcp, idleTls } from "./idle.js";
@@ -25,4 +26,5 @@ export const SCENARIOS: readonly Scenario[] = [
   mucFanout,
   presenceLogin,
   chatClosedLoopArchived,
+  archivePage,
 ];
