@@ -5,9 +5,9 @@
  * Items are in archive order: insertion order, `seq`. Every query becomes a seq range plus filters, read in seq order:
  * - the ids of `after` / `before` / `afterId` / `beforeId` and the seq bounds of `start` / `end` are looked up in one
  *   statement, each on an index (unique (store, id); (store, owner, when_ms) with the owner's `disorder`, as in SQLite);
- * - the page is read through (store, owner[, with_jid], seq), or through the GIN index for a `fulltext` filter, with
- *   LIMIT n + 1 (the extra row only says whether the page is complete): the last page, or the page before an id deep
- *   in the archive, is a seek plus n steps;
+ * - the page is read through (store, owner[, with_jid], seq) with LIMIT n + 1 (the extra row only says whether the
+ *   page is complete): the last page, or the page before an id deep in the archive, is a seek plus n steps; a
+ *   `fulltext` page tests the nearest items of the range first, then reads the GIN index (#page);
  * - `count` comes from the per-owner counters when at most `with` filters, else from one count(*) over the filtered
  *   range; when it is needed for sure it runs beside the page query, on another connection.
  * Appends and deletes go through the functions of migration 1 (archive_append, archive_delete): one round trip, and
@@ -20,6 +20,8 @@ import { scopeLexeme, tsqueryText, tsvectorText } from "./text-search.js";
 
 /** Rows removed per statement by delete and expire: short transactions, so appends to the owner wait little. */
 const DELETE_ROWS = 2000;
+/** Items a search's page first tests in seq order before it asks the GIN index (see #page). */
+const SEARCH_WINDOW = 1000;
 
 const APPEND =
   "SELECT archive_append($1, $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::tsvector[])";
@@ -60,12 +62,11 @@ interface Resolved {
   hi?: number | null;
 }
 
-/** A WHERE clause and its parameters. */
+/** A WHERE clause and its parameters, and the tsquery of a search, which each statement places itself. */
 interface Where {
   sql: string;
   params: unknown[];
-  /** Whether the statement may be prepared (not for full-text searches: see Db.query). */
-  prepare: boolean;
+  match?: string;
 }
 
 const empty = (): ArchivePage => ({ ok: true, items: [], complete: true, count: 0 });
@@ -137,18 +138,17 @@ export class PostgresArchiveStore implements ArchiveStore {
     if (r.afterId !== undefined) filters.lo = Math.max(filters.lo ?? r.afterId, r.afterId);
     if (r.beforeId !== undefined) filters.hi = Math.min(filters.hi ?? r.beforeId, r.beforeId);
 
-    const page = this.#where(owner, filters, afterSeq, beforeSeq);
     const backward = q.before !== undefined;
-    let sql = `SELECT id, when_ms, with_jid, value FROM archive WHERE ${page.sql} ORDER BY seq ${backward ? "DESC" : "ASC"}`;
-    if (limit !== undefined) {
-      page.params.push(limit + 1);
-      sql += ` LIMIT $${page.params.length}`;
-    }
-    // With a cursor the count is needed whatever the page holds; from the counters it is cheap enough to ask anyway.
+    // With a cursor the count is needed whatever the page holds; from the counters it is cheap enough to ask anyway,
+    // and a search's count (a read of every match) had better overlap the page's.
     const cursor = afterSeq !== undefined || beforeSeq !== undefined;
-    const early = cursor || (limit !== undefined && this.#countsFromCounters(filters)) ? this.#count(owner, filters) : undefined;
-    const [result, earlyCount] = await Promise.all([this.db.query<ItemRow>(sql, page.params, page.prepare), early]);
-    const rows = result.rows;
+    const early = cursor || (limit !== undefined && (this.#countsFromCounters(filters) || filters.match !== undefined))
+      ? this.#count(owner, filters)
+      : undefined;
+    const [rows, earlyCount] = await Promise.all([
+      this.#page(this.#where(owner, filters, afterSeq, beforeSeq), backward ? "DESC" : "ASC", limit),
+      early,
+    ]);
     const complete = limit === undefined || rows.length <= limit;
     if (!complete) rows.length = limit;
     if (backward) rows.reverse();
@@ -173,6 +173,40 @@ export class PostgresArchiveStore implements ArchiveStore {
     let removed = 0;
     for (const { owner } of owners) removed += await this.delete(owner, before);
     return removed;
+  }
+
+  /** The rows of one page (limit + 1 of them, to tell whether it is complete), in `order` of seq. */
+  async #page(where: Where, order: "ASC" | "DESC", limit: number | undefined): Promise<ItemRow[]> {
+    const columns = "SELECT id, when_ms, with_jid, value FROM archive";
+    const params = [...where.params];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (where.match === undefined || limit === undefined) {
+      const match = where.match === undefined ? "" : ` AND words @@ ${param(where.match)}::tsquery`;
+      const cap = limit === undefined ? "" : ` LIMIT ${param(limit + 1)}`;
+      return (await this.db.query<ItemRow>(`${columns} WHERE ${where.sql}${match} ORDER BY seq ${order}${cap}`, params, where.match === undefined)).rows;
+    }
+    // A search's page. Left to itself the planner walks the owner's items in seq order, testing each, when it expects
+    // many matches, and reads the GIN index then sorts when it expects few; it expects from each word's frequency,
+    // so for common words that never occur together ("hello kenobi") it walks through the whole archive. Hence two
+    // steps: the newest (or, paging forward, oldest) SEARCH_WINDOW items of the range, tested: enough whenever
+    // matches are common; else the matches from the GIN index (ordered by seq + 0, which no B-tree provides, so the
+    // planner cannot choose the walk), as SQLite's FTS5 search always does: its cost follows the number of matches.
+    const n = limit + 1;
+    const recent =
+      `SELECT seq FROM (SELECT seq, words FROM archive WHERE ${where.sql} ORDER BY seq ${order} ` +
+      `LIMIT ${param(Math.max(SEARCH_WINDOW, 20 * n))}) AS recent WHERE words @@ ${param(where.match)}::tsquery ` +
+      `ORDER BY seq ${order} LIMIT ${param(n)}`;
+    const first = await this.db.query<ItemRow>(
+      `${columns} WHERE store = $1 AND owner = $2 AND seq IN (${recent}) ORDER BY seq ${order}`, params, false);
+    if (first.rows.length === n) return first.rows;
+    const all = [...where.params];
+    all.push(where.match, n);
+    const sql =
+      `${columns} WHERE ${where.sql} AND words @@ $${all.length - 1}::tsquery ORDER BY seq + 0 ${order} LIMIT $${all.length}`;
+    return (await this.db.query<ItemRow>(sql, all, false)).rows;
   }
 
   /** One statement for every id lookup and time bound `q` needs; nothing to ask when it has neither. */
@@ -238,7 +272,7 @@ export class PostgresArchiveStore implements ArchiveStore {
     return f;
   }
 
-  /** WHERE for the items matching `f`, between the cursors. */
+  /** WHERE for the items matching `f` but its full-text search (`match`, left to the caller), between the cursors. */
   #where(owner: string, f: Filters, afterSeq: number | undefined, beforeSeq: number | undefined): Where {
     const conds = ["store = $1", "owner = $2"];
     const params: unknown[] = [this.store, owner];
@@ -248,14 +282,13 @@ export class PostgresArchiveStore implements ArchiveStore {
     };
     if (f.with !== undefined) add((p) => `with_jid = ${p}`, f.with);
     if (f.ids !== undefined) add((p) => `id = ANY (${p}::text[])`, f.ids);
-    if (f.match !== undefined) add((p) => `words @@ ${p}::tsquery`, f.match);
     if (f.start !== undefined) add((p) => `when_ms >= ${p}::float8`, f.start);
     if (f.end !== undefined) add((p) => `when_ms <= ${p}::float8`, f.end);
     const lo = Math.max(f.lo ?? -Infinity, afterSeq ?? -Infinity);
     const hi = Math.min(f.hi ?? Infinity, beforeSeq ?? Infinity);
     if (lo !== -Infinity) add((p) => `seq > ${p}::int8`, lo);
     if (hi !== Infinity) add((p) => `seq < ${p}::int8`, hi);
-    return { sql: conds.join(" AND "), params, prepare: f.match === undefined };
+    return { sql: conds.join(" AND "), params, ...(f.match === undefined ? {} : { match: f.match }) };
   }
 
   #countsFromCounters(f: Filters): boolean {
@@ -270,6 +303,9 @@ export class PostgresArchiveStore implements ArchiveStore {
         : ((await this.db.value<number>(COUNT_WITH, [this.store, owner, f.with])) ?? 0);
     }
     const all = this.#where(owner, f, undefined, undefined);
-    return (await this.db.value<number>(`SELECT count(*) FROM archive WHERE ${all.sql}`, all.params, all.prepare)) ?? 0;
+    if (all.match === undefined) return (await this.db.value<number>(`SELECT count(*) FROM archive WHERE ${all.sql}`, all.params)) ?? 0;
+    all.params.push(all.match);
+    const sql = `SELECT count(*) FROM archive WHERE ${all.sql} AND words @@ $${all.params.length}::tsquery`;
+    return (await this.db.value<number>(sql, all.params, false)) ?? 0;
   }
 }
