@@ -276,6 +276,35 @@ test("full text: words of several parts are phrases; marks, case and long texts"
   });
 });
 
+test("full text: pages are right whether the nearest items hold enough matches or the index must be read", async (t) => {
+  await withStorage(openTestStorage(), async (s) => {
+    const a = s.archive("mam/archive");
+    const items: ArchiveAppendTo[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const words = ["every", i < 10 ? "early" : "", i >= 2990 ? "late" : "", i < 10 || i >= 2990 ? "edges" : ""];
+      items.push({ owner: "alice@example.com", item: { when: i, value: i, text: words.join(" ") } });
+    }
+    await a.appendMany!(items);
+    const search = async (fulltext: string, q: object) => page(await a.query("alice@example.com", { fulltext, ...q }));
+    let p = await search("every", { before: "", limit: 5 });
+    t.deepEqual(p.values, [2995, 2996, 2997, 2998, 2999], "found among the nearest items");
+    t.false(p.complete);
+    t.is(p.count, 3000);
+    p = await search("early", { before: "", limit: 5 });
+    t.deepEqual(p.values, [5, 6, 7, 8, 9], "none among the nearest: the index");
+    t.is(p.count, 10);
+    p = await search("edges", { before: "", limit: 15 });
+    t.deepEqual(p.values, [5, 6, 7, 8, 9, 2990, 2991, 2992, 2993, 2994, 2995, 2996, 2997, 2998, 2999], "some among the nearest");
+    t.false(p.complete);
+    p = await search("late", { limit: 3 });
+    t.deepEqual(p.values, [2990, 2991, 2992], "forward: the oldest items are the nearest");
+    const first = (await search("every", { limit: 1 })).ids[0]!;
+    p = await search("edges", { after: first, limit: 12 });
+    t.deepEqual(p.values, [1, 2, 3, 4, 5, 6, 7, 8, 9, 2990, 2991, 2992]);
+    t.is(p.count, 20);
+  });
+});
+
 test("deletes larger than one statement remove everything and keep counts right", async (t) => {
   await withStorage(openTestStorage(), async (s) => {
     const a = s.archive("mam/archive");

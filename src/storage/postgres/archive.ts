@@ -199,8 +199,9 @@ export class PostgresArchiveStore implements ArchiveStore {
       `SELECT seq FROM (SELECT seq, words FROM archive WHERE ${where.sql} ORDER BY seq ${order} ` +
       `LIMIT ${param(Math.max(SEARCH_WINDOW, 20 * n))}) AS recent WHERE words @@ ${param(where.match)}::tsquery ` +
       `ORDER BY seq ${order} LIMIT ${param(n)}`;
+    // ARRAY(...) runs the window once: as "seq IN (...)" a plan made without statistics may run it once per row.
     const first = await this.db.query<ItemRow>(
-      `${columns} WHERE store = $1 AND owner = $2 AND seq IN (${recent}) ORDER BY seq ${order}`, params, false);
+      `${columns} WHERE store = $1 AND owner = $2 AND seq = ANY (ARRAY(${recent})) ORDER BY seq ${order}`, params, false);
     if (first.rows.length === n) return first.rows;
     const all = [...where.params];
     all.push(where.match, n);

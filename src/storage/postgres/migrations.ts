@@ -129,6 +129,8 @@ export const MIGRATIONS: readonly Migration[] = [
 
       -- Remove up to p_limit of one owner's items (those older than p_before, or any when it is NULL) and return how
       -- many. Locks the owner's row first, as appends do; drops zeroed counters, and the owner's row with the last item.
+      -- The seqs are collected once into an array (= ANY (ARRAY(...))): as "seq IN (subquery)" a plan made without
+      -- statistics could run the subquery once per row.
       CREATE FUNCTION archive_delete(p_store text, p_owner text, p_before double precision, p_limit integer)
       RETURNS bigint LANGUAGE plpgsql AS $fn$
       DECLARE
@@ -140,8 +142,8 @@ export const MIGRATIONS: readonly Migration[] = [
         END IF;
         IF p_before IS NULL THEN
           WITH gone AS (
-            DELETE FROM archive WHERE store = p_store AND owner = p_owner AND seq IN (
-              SELECT seq FROM archive WHERE store = p_store AND owner = p_owner LIMIT p_limit)
+            DELETE FROM archive WHERE store = p_store AND owner = p_owner AND seq = ANY (ARRAY(
+              SELECT seq FROM archive WHERE store = p_store AND owner = p_owner LIMIT p_limit))
             RETURNING with_jid
           ), per AS (
             SELECT with_jid, count(*) AS n FROM gone GROUP BY with_jid
@@ -152,8 +154,8 @@ export const MIGRATIONS: readonly Migration[] = [
           SELECT coalesce(sum(n), 0) INTO removed FROM per;
         ELSE
           WITH gone AS (
-            DELETE FROM archive WHERE store = p_store AND owner = p_owner AND seq IN (
-              SELECT seq FROM archive WHERE store = p_store AND owner = p_owner AND when_ms < p_before LIMIT p_limit)
+            DELETE FROM archive WHERE store = p_store AND owner = p_owner AND seq = ANY (ARRAY(
+              SELECT seq FROM archive WHERE store = p_store AND owner = p_owner AND when_ms < p_before LIMIT p_limit))
             RETURNING with_jid
           ), per AS (
             SELECT with_jid, count(*) AS n FROM gone GROUP BY with_jid
