@@ -192,8 +192,8 @@ export class PostgresArchiveStore implements ArchiveStore {
     // many matches, and reads the GIN index then sorts when it expects few; it expects from each word's frequency,
     // so for common words that never occur together ("hello kenobi") it walks through the whole archive. Hence two
     // steps: the newest (or, paging forward, oldest) SEARCH_WINDOW items of the range, tested: enough whenever
-    // matches are common; else the matches from the GIN index (ordered by seq + 0, which no B-tree provides, so the
-    // planner cannot choose the walk), as SQLite's FTS5 search always does: its cost follows the number of matches.
+    // matches are common; else the matches from the GIN index (ordered by seq + 0, which no B-tree provides, so a walk
+    // can no longer hope to stop early), as SQLite's FTS5 search always does: its cost follows the number of matches.
     const n = limit + 1;
     const recent =
       `SELECT seq FROM (SELECT seq, words FROM archive WHERE ${where.sql} ORDER BY seq ${order} ` +
