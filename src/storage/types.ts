@@ -122,5 +122,11 @@ export interface Storage {
   keyval(name: string): KeyValStore;
   map(name: string): MapStore;
   archive(name: string): ArchiveStore;
+  /**
+   * A new archive item id (XEP-0359 stanza-id, XEP-0313 archive id) that this storage indexes cheaply: opaque and
+   * unpredictable like any stanza id, but appended near the other new ids in its index (SQLite: archive-id.ts).
+   * Stamp live messages with these when they will be archived, so the live id is the archive id.
+   */
+  newArchiveId(): string;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  */
 import pg from "pg";
 import { createLogger } from "../../log.js";
+import { newArchiveId } from "../archive-id.js";
 import type { ArchiveStore, KeyValStore, MapStore, Storage } from "../types.js";
 import { PostgresAccountStore } from "./accounts.js";
 import { PostgresArchiveStore } from "./archive.js";
@@ -115,6 +116,11 @@ class PostgresStorage implements Storage {
 
   archive(name: string): ArchiveStore {
     return byName(this.#archives, name, () => new PostgresArchiveStore(this.#db, name));
+  }
+
+  /** Random ids: the archive's id index is a B-tree keyed by id like any other here (see archive-id.ts for SQLite's). */
+  newArchiveId(): string {
+    return newArchiveId();
   }
 
   /** Lets the work under way finish (see Db.close), then closes every connection. */

@@ -2,11 +2,13 @@
  * ArchiveStore on SQLite: XEP-0313 (Message Archive Management) queries with XEP-0059 (Result Set Management) paging.
  *
  * Items are in archive order: insertion order, `seq`. Every query becomes a seq range plus filters, read in seq order:
- * - `after` / `before` ids are looked up once (unique index on (store, id)) and become `seq > x` / `seq < y`;
- *   `afterId` / `beforeId` likewise, but narrow the filters' range (so they count) rather than set the cursors;
- * - `start` / `end` become a seq range with one seek each on (store, owner, when_ms), exact while the owner's items
- *   were appended in timestamp order, widened by the owner's `disorder` and checked on when_ms otherwise
- *   (see archive_owners in migrations.ts);
+ * - `after` / `before` ids are looked up once and become `seq > x` / `seq < y`: ids the store made by their sort key
+ *   (unique index on (store, idkey), see archive-id.ts), ids a caller chose by the id itself; `afterId` / `beforeId`
+ *   likewise, but narrow the filters' range (so they count) rather than set the cursors;
+ * - `start` / `end` become a seq range by a binary search over the owner's items (each probe one seek on
+ *   (store, owner) and a row read; about 20 to 30 probes): exact while the owner's items were appended in timestamp
+ *   order, widened by the owner's `disorder` and checked on when_ms otherwise (see archive_owners in migrations.ts).
+ *   A time index would do it in one seek, but costs a random page write per append, and appends are the hot path;
  * - the page is read through (store, owner[, with_jid]), or driven by the full-text index for a `fulltext` filter,
  *   in seq order with LIMIT n + 1 (the extra row only says whether the page is complete): the last page, or the
  *   page before an id deep in the archive, is a seek plus n steps;
@@ -14,7 +16,7 @@
  *   plain search, else from one COUNT(*) over the filtered range (cost in proportion to the items in that range).
  */
 import type Database from "better-sqlite3";
-import { newArchiveId } from "../archive-id.js";
+import type { ArchiveIdCipher } from "../archive-id.js";
 import type { ArchiveAppend, ArchiveAppendTo, ArchiveItem, ArchivePage, ArchiveQuery, ArchiveStore, Json } from "../types.js";
 import type { FulltextIndexer } from "./fulltext-indexer.js";
 import { matchExpression, scopeToken } from "./fts-query.js";
@@ -29,29 +31,38 @@ const DELETE_ROWS_MIN = 16;
 const DELETE_ROWS_MAX = 4096;
 
 const INSERT =
-  "INSERT INTO archive (store, owner, id, when_ms, with_jid, value) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq";
+  "INSERT INTO archive (store, owner, id, idkey, when_ms, with_jid, value) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq";
 const INSERT_TEXT = "INSERT INTO archive_fts_pending (seq, text, scope) VALUES (?, ?, ?)";
-const SEQ_OF = "SELECT seq FROM archive WHERE store = ? AND id = ? AND owner = ?";
-const REPLACE = "UPDATE archive SET value = ? WHERE store = ? AND id = ? AND owner = ? RETURNING seq";
+/** Counters and time bookkeeping, once per owner (and correspondent) per batch: see `#appendAll`. */
+const COUNT_UP =
+  "INSERT INTO archive_counts (store, owner, with_jid, n) VALUES (?, ?, ?, ?) " +
+  "ON CONFLICT (store, owner, with_jid) DO UPDATE SET n = n + excluded.n";
+const OWNER_TIMES =
+  "INSERT INTO archive_owners (store, owner, max_when, disorder) VALUES (?, ?, ?, ?) " +
+  "ON CONFLICT (store, owner) DO UPDATE SET " +
+  "disorder = max(disorder, excluded.disorder, max_when - ?), max_when = max(max_when, excluded.max_when)";
+const SEQ_OF_KEY = "SELECT seq FROM archive WHERE store = ? AND idkey = ? AND owner = ?";
+const SEQ_OF_FOREIGN = "SELECT seq FROM archive WHERE store = ? AND id = ? AND idkey IS NULL AND owner = ?";
+const REPLACE = "UPDATE archive SET value = ? WHERE seq = ?";
 const DROP_TEXT = "DELETE FROM archive_fts WHERE rowid = ?";
 const DROP_PENDING_TEXT = "DELETE FROM archive_fts_pending WHERE seq = ?";
 const DISORDER = "SELECT disorder FROM archive_owners WHERE store = ? AND owner = ?";
-/** An item older than every match of `start`: all items before it in seq order are older than `start` too. */
-const SEQ_BELOW =
-  "SELECT seq FROM archive INDEXED BY archive_owner_when WHERE store = ? AND owner = ? AND when_ms < ? " +
-  "ORDER BY when_ms DESC, seq DESC LIMIT 1";
-/** An item newer than every match of `end`: all items after it in seq order are newer than `end` too. */
-const SEQ_ABOVE =
-  "SELECT seq FROM archive INDEXED BY archive_owner_when WHERE store = ? AND owner = ? AND when_ms > ? " +
-  "ORDER BY when_ms, seq LIMIT 1";
+/** Probes of the binary search by time: the owner's first item at or after a seq, last at or before one. */
+const FIRST_FROM =
+  "SELECT seq, when_ms FROM archive INDEXED BY archive_owner WHERE store = ? AND owner = ? AND seq >= ? " +
+  "ORDER BY seq LIMIT 1";
+const LAST_UPTO =
+  "SELECT seq, when_ms FROM archive INDEXED BY archive_owner WHERE store = ? AND owner = ? AND seq <= ? " +
+  "ORDER BY seq DESC LIMIT 1";
 const COUNT_OWNER = "SELECT coalesce(sum(n), 0) FROM archive_counts WHERE store = ? AND owner = ?";
 const COUNT_WITH = "SELECT coalesce(sum(n), 0) FROM archive_counts WHERE store = ? AND owner = ? AND with_jid = ?";
 const DELETE_OWNER =
   "DELETE FROM archive WHERE seq IN " +
   "(SELECT seq FROM archive INDEXED BY archive_owner WHERE store = ? AND owner = ? LIMIT ?)";
+/** Items older than a time, among those before a seq (the binary search's bound: see `delete`). */
 const DELETE_OWNER_BEFORE =
   "DELETE FROM archive WHERE seq IN " +
-  "(SELECT seq FROM archive INDEXED BY archive_owner_when WHERE store = ? AND owner = ? AND when_ms < ? LIMIT ?)";
+  "(SELECT seq FROM archive INDEXED BY archive_owner WHERE store = ? AND owner = ? AND seq < ? AND when_ms < ? LIMIT ?)";
 const OWNERS = "SELECT owner FROM archive_owners WHERE store = ?";
 const DROP_EMPTY_COUNTS = "DELETE FROM archive_counts WHERE store = ? AND owner = ? AND n <= 0";
 const DROP_OWNER_IF_EMPTY =
@@ -71,7 +82,7 @@ interface ItemRow {
 /** What a query's filters (paging aside) come to. */
 interface Filters {
   with?: string;
-  ids?: string;               // JSON array
+  seqs?: string;              // JSON array: the items of an `ids` filter
   match?: string;             // FTS5 expression
   start?: number;             // to check on when_ms (only when the owner's disorder makes the seq range inexact)
   end?: number;
@@ -112,27 +123,42 @@ function toItem(row: ItemRow): ArchiveItem {
   return { id: row.id, when: row.when_ms, with: row.with_jid, value: JSON.parse(row.value) as Json };
 }
 
+/** One item as it is written. */
+interface Row {
+  owner: string;
+  id: string;
+  key: Buffer | null;
+  when: number;
+  with: string;
+  value: string;
+  text: string | undefined;
+}
+
+interface Probe {
+  seq: number;
+  when_ms: number;
+}
+
 export class SqliteArchiveStore implements ArchiveStore {
-  readonly #appendWithText: (args: unknown[], text: string, scope: string) => void;
-  readonly #appendAll: (items: readonly ArchiveAppendTo[]) => string[];
+  readonly #appendAll: (rows: readonly Row[]) => void;
   readonly #replace: (owner: string, id: string, value: string, text: string | undefined) => boolean;
 
   constructor(
     db: Database.Database,
     private readonly sql: Statements,
     private readonly indexer: FulltextIndexer,
+    private readonly ids: ArchiveIdCipher,
     private readonly store: string,
   ) {
-    this.#appendWithText = db.transaction((args: unknown[], text: string, scope: string): void => {
-      const seq = this.sql.get(INSERT).pluck().get(...args) as number;
-      this.sql.get(INSERT_TEXT).run(seq, text, scope);
+    // One transaction per batch, and none per item (nested ones would each cost a savepoint).
+    this.#appendAll = db.transaction((rows: readonly Row[]): void => {
+      for (const row of rows) this.#insert(row);
+      this.#bookkeep(rows);
     });
-    // One transaction for the batch, and none per item (nested ones would each cost a savepoint).
-    this.#appendAll = db.transaction((items: readonly ArchiveAppendTo[]): string[] =>
-      items.map(({ owner, item }) => this.#appendNow(owner, item, true)));
     this.#replace = db.transaction((owner: string, id: string, value: string, text: string | undefined): boolean => {
-      const seq = this.sql.get(REPLACE).pluck().get(value, this.store, id, owner) as number | undefined;
+      const seq = this.#seqOf(owner, id);
       if (seq === undefined) return false;
+      this.sql.get(REPLACE).run(value, seq);
       this.sql.get(DROP_TEXT).run(seq);
       this.sql.get(DROP_PENDING_TEXT).run(seq);
       if (text !== undefined && text !== "") this.sql.get(INSERT_TEXT).run(seq, text, scopeToken(this.store, owner));
@@ -147,39 +173,70 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async append(owner: string, item: ArchiveAppend): Promise<string> {
-    return this.#appendNow(owner, item);
+    const row = this.#row(owner, item);
+    this.#write([row]);
+    return row.id;
   }
 
   async appendMany(items: readonly ArchiveAppendTo[]): Promise<string[]> {
-    return this.#appendAll(items);
+    const rows = items.map(({ owner, item }) => this.#row(owner, item));
+    this.#write(rows);
+    return rows.map((r) => r.id);
   }
 
-  /** One item, in a transaction of its own or, `inTransaction`, in the caller's (appendMany). */
-  #appendNow(owner: string, item: ArchiveAppend, inTransaction = false): string {
-    const id = item.id ?? newArchiveId();
+  #row(owner: string, item: ArchiveAppend): Row {
+    const id = item.id ?? this.ids.next();
     if (id === "") throw new Error(`archive ${this.store}: an item id must not be empty`);
     const when = item.when ?? Date.now();
     if (!Number.isFinite(when)) throw new RangeError(`archive ${this.store}: 'when' must be a finite number`);
-    const args = [this.store, owner, id, when, item.with ?? "", JSON.stringify(item.value)];
+    const text = item.text === "" ? undefined : item.text;
+    return { owner, id, key: this.ids.sortKey(id) ?? null, when, with: item.with ?? "", value: JSON.stringify(item.value), text };
+  }
+
+  #write(rows: readonly Row[]): void {
+    this.#appendAll(rows);
+    if (rows.some((r) => r.text !== undefined)) this.indexer.added();
+  }
+
+  #insert(r: Row): void {
+    let seq: number;
     try {
-      if (item.text !== undefined && item.text !== "") {
-        if (inTransaction) {
-          const seq = this.sql.get(INSERT).pluck().get(...args) as number;
-          this.sql.get(INSERT_TEXT).run(seq, item.text, scopeToken(this.store, owner));
-        } else {
-          this.#appendWithText(args, item.text, scopeToken(this.store, owner));
-        }
-        this.indexer.added();
-      } else {
-        this.sql.get(INSERT).pluck().get(...args);
-      }
+      seq = this.sql.get(INSERT).pluck().get(this.store, r.owner, r.id, r.key, r.when, r.with, r.value) as number;
     } catch (err) {
       if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
-        throw new Error(`archive ${this.store}: item id ${JSON.stringify(id)} exists already`, { cause: err });
+        throw new Error(`archive ${this.store}: item id ${JSON.stringify(r.id)} exists already`, { cause: err });
       }
       throw err;
     }
-    return id;
+    if (r.text !== undefined) this.sql.get(INSERT_TEXT).run(seq, r.text, scopeToken(this.store, r.owner));
+  }
+
+  /**
+   * The per-owner counters and time bookkeeping of a batch, in one upsert per owner and per (owner, correspondent):
+   * a batch of n items from few conversations costs a few statements, not 2n. The disorder (migrations.ts,
+   * archive_owners) after the batch is the largest of: the stored one, the batch's own, and how far the batch's
+   * oldest item is behind the stored latest time.
+   */
+  #bookkeep(rows: readonly Row[]): void {
+    const counts = new Map<string, { owner: string; with: string; n: number }>();
+    const times = new Map<string, { max: number; min: number; disorder: number }>();
+    for (const r of rows) {
+      const pair = `${r.owner}\n${r.with}`;
+      const c = counts.get(pair);
+      if (c) c.n++;
+      else counts.set(pair, { owner: r.owner, with: r.with, n: 1 });
+      const t = times.get(r.owner);
+      if (!t) times.set(r.owner, { max: r.when, min: r.when, disorder: 0 });
+      else {
+        t.disorder = Math.max(t.disorder, t.max - r.when);
+        t.max = Math.max(t.max, r.when);
+        t.min = Math.min(t.min, r.when);
+      }
+    }
+    const countUp = this.sql.get(COUNT_UP);
+    for (const c of counts.values()) countUp.run(this.store, c.owner, c.with, c.n);
+    const ownerTimes = this.sql.get(OWNER_TIMES);
+    for (const [owner, t] of times) ownerTimes.run(this.store, owner, t.max, t.disorder, t.min);
   }
 
   async query(owner: string, q: ArchiveQuery): Promise<ArchivePage> {
@@ -243,7 +300,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     const removed =
       before === undefined
         ? await this.#deleteInSlices(DELETE_OWNER, [this.store, owner], pacer)
-        : await this.#deleteInSlices(DELETE_OWNER_BEFORE, [this.store, owner, before], pacer);
+        : await this.#deleteOlder(owner, before, pacer);
     this.#tidy(owner);
     return removed;
   }
@@ -253,15 +310,87 @@ export class SqliteArchiveStore implements ArchiveStore {
     const pacer = new Pacer();
     let removed = 0;
     for (const owner of owners) {
-      const n = await this.#deleteInSlices(DELETE_OWNER_BEFORE, [this.store, owner, before], pacer);
+      const n = await this.#deleteOlder(owner, before, pacer);
       if (n > 0) this.#tidy(owner);
       removed += n;
     }
     return removed;
   }
 
+  /**
+   * `owner`'s items older than `before`. Every item after the owner's first one newer than before + disorder is
+   * newer than `before` (see `#seqAbove`), so only the items before it are looked at, each checked on its time.
+   */
+  async #deleteOlder(owner: string, before: number, pacer: Pacer): Promise<number> {
+    const disorder = this.sql.get(DISORDER).pluck().get(this.store, owner) as number | undefined;
+    if (disorder === undefined) return 0; // the owner has no items
+    const bound = this.#seqAbove(owner, before + disorder) ?? Number.MAX_SAFE_INTEGER;
+    return this.#deleteInSlices(DELETE_OWNER_BEFORE, [this.store, owner, bound, before], pacer);
+  }
+
   #seqOf(owner: string, id: string): number | undefined {
-    return this.sql.get(SEQ_OF).pluck().get(this.store, id, owner) as number | undefined;
+    const key = this.ids.sortKey(id);
+    return (key !== undefined
+      ? this.sql.get(SEQ_OF_KEY).pluck().get(this.store, key, owner)
+      : this.sql.get(SEQ_OF_FOREIGN).pluck().get(this.store, id, owner)) as number | undefined;
+  }
+
+  #first(owner: string, fromSeq: number): Probe | undefined {
+    return this.sql.get(FIRST_FROM).get(this.store, owner, fromSeq) as Probe | undefined;
+  }
+
+  #last(owner: string, uptoSeq: number): Probe | undefined {
+    return this.sql.get(LAST_UPTO).get(this.store, owner, uptoSeq) as Probe | undefined;
+  }
+
+  /**
+   * An item of `owner` older than `t` such that every item before it is older than t + disorder; undefined when
+   * none is found. Binary search over seq values, probing the owner's first item at or after the middle. With
+   * items in time order (disorder 0) it is the newest item older than `t`. Otherwise the probes see an order that is
+   * only nearly sorted and may stop at an earlier item; any item p older than t works, since an item x before p has
+   * when(x) <= when(p) + disorder (the definition of disorder), which is below t + disorder.
+   */
+  #seqBelow(owner: string, t: number): number | undefined {
+    const first = this.#first(owner, 0);
+    if (first === undefined || first.when_ms >= t) return undefined;
+    const last = this.#last(owner, Number.MAX_SAFE_INTEGER)!;
+    if (last.when_ms < t) return last.seq;
+    let best = first.seq;
+    let lo = first.seq + 1;
+    let hi = last.seq - 1;
+    while (lo <= hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const q = this.#first(owner, mid)!; // exists: `last` is after mid
+      if (q.when_ms < t) {
+        best = q.seq;
+        lo = q.seq + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return best;
+  }
+
+  /** The mirror of `#seqBelow`: an item newer than `t` such that every item after it is newer than t - disorder. */
+  #seqAbove(owner: string, t: number): number | undefined {
+    const last = this.#last(owner, Number.MAX_SAFE_INTEGER);
+    if (last === undefined || last.when_ms <= t) return undefined;
+    const first = this.#first(owner, 0)!;
+    if (first.when_ms > t) return first.seq;
+    let best = last.seq;
+    let lo = first.seq + 1;
+    let hi = last.seq - 1;
+    while (lo <= hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const q = this.#last(owner, mid)!; // exists: `first` is before mid
+      if (q.when_ms > t) {
+        best = q.seq;
+        hi = q.seq - 1;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return best;
   }
 
   /** The filters of `q` in storage terms; undefined when no item can match. */
@@ -269,8 +398,10 @@ export class SqliteArchiveStore implements ArchiveStore {
     const f: Filters = {};
     if (q.with !== undefined) f.with = q.with;
     if (q.ids !== undefined) {
-      if (q.ids.length === 0) return undefined;
-      f.ids = JSON.stringify(q.ids);
+      // Ids the owner's archive does not hold match nothing (XEP-0313 §4.1.3 asks no error for them).
+      const seqs = q.ids.map((id) => this.#seqOf(owner, id)).filter((seq) => seq !== undefined);
+      if (seqs.length === 0) return undefined;
+      f.seqs = JSON.stringify(seqs);
     }
     if (q.fulltext !== undefined) {
       f.match = matchExpression(scopeToken(this.store, owner), q.fulltext);
@@ -282,11 +413,11 @@ export class SqliteArchiveStore implements ArchiveStore {
       const disorder = this.sql.get(DISORDER).pluck().get(this.store, owner) as number | undefined;
       if (disorder === undefined) return undefined; // the owner has no items
       if (q.start !== undefined) {
-        f.lo = this.sql.get(SEQ_BELOW).pluck().get(this.store, owner, q.start - disorder) as number | undefined;
+        f.lo = this.#seqBelow(owner, q.start - disorder);
         if (disorder > 0) f.start = q.start;
       }
       if (q.end !== undefined) {
-        f.hi = this.sql.get(SEQ_ABOVE).pluck().get(this.store, owner, q.end + disorder) as number | undefined;
+        f.hi = this.#seqAbove(owner, q.end + disorder);
         if (disorder > 0) f.end = q.end;
       }
     }
@@ -295,8 +426,9 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   /** FROM, order key and WHERE for the items matching `f`, between the cursors. */
   #sql(owner: string, f: Filters, afterSeq: number | undefined, beforeSeq: number | undefined): Sql {
-    const index = f.ids !== undefined ? "archive_id" : f.with !== undefined ? "archive_owner_with" : "archive_owner";
-    const from = f.match !== undefined ? FULLTEXT_SOURCE : `archive INDEXED BY ${index}`;
+    const index = f.with !== undefined ? "archive_owner_with" : "archive_owner";
+    // Items by id are read by seq (the rowid); otherwise through the owner's index, in seq order.
+    const from = f.match !== undefined ? FULLTEXT_SOURCE : f.seqs !== undefined ? "archive" : `archive INDEXED BY ${index}`;
     const key = f.match !== undefined ? "archive_fts.rowid" : "seq";
     const conds: string[] = [];
     const params: unknown[] = [];
@@ -308,7 +440,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     add("store = ?", this.store);
     add("owner = ?", owner);
     if (f.with !== undefined) add("with_jid = ?", f.with);
-    if (f.ids !== undefined) add("id IN (SELECT value FROM json_each(?))", f.ids);
+    if (f.seqs !== undefined) add("seq IN (SELECT value FROM json_each(?))", f.seqs);
     if (f.start !== undefined) add("when_ms >= ?", f.start);
     if (f.end !== undefined) add("when_ms <= ?", f.end);
     const lo = Math.max(f.lo ?? -Infinity, afterSeq ?? -Infinity);
@@ -320,12 +452,12 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   #count(owner: string, f: Filters): number {
     const timeChecked = f.start !== undefined || f.end !== undefined;
-    if (f.match === undefined && f.ids === undefined && f.lo === undefined && f.hi === undefined && !timeChecked) {
+    if (f.match === undefined && f.seqs === undefined && f.lo === undefined && f.hi === undefined && !timeChecked) {
       return f.with === undefined
         ? (this.sql.get(COUNT_OWNER).pluck().get(this.store, owner) as number)
         : (this.sql.get(COUNT_WITH).pluck().get(this.store, owner, f.with) as number);
     }
-    if (f.match !== undefined && f.with === undefined && f.ids === undefined && !timeChecked) {
+    if (f.match !== undefined && f.with === undefined && f.seqs === undefined && !timeChecked) {
       // The scope token already restricts the search to this owner: count inside the full-text index alone.
       let sql = "SELECT count(*) FROM archive_fts WHERE archive_fts MATCH ?";
       const params: unknown[] = [f.match];

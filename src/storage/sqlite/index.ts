@@ -4,6 +4,7 @@
  * (the default) it survives a crash of the process; with `FULL` also a power loss or an OS crash.
  */
 import Database from "better-sqlite3";
+import { ArchiveIdCipher } from "../archive-id.js";
 import type { ArchiveStore, KeyValStore, MapStore, Storage } from "../types.js";
 import { SqliteAccountStore } from "./accounts.js";
 import { SqliteArchiveStore } from "./archive.js";
@@ -52,6 +53,11 @@ export function openSqliteStorage(file: string, options: SqliteOptions = {}): St
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     db.pragma(`cache_size = ${-1024 * Math.max(1, Math.trunc(options.cacheMiB ?? 32))}`);
     db.pragma("foreign_keys = ON");
+    // Checkpoints copy every page written since the last one back into the database file: fewer, larger ones copy
+    // a page rewritten many times (an archive owner's index leaf) once. About 16 MiB of WAL between checkpoints
+    // measured ~10 % less CPU per archived message than SQLite's default of 4 MiB; the file is cut back after each.
+    db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     migrate(db);
     return new SqliteStorage(db);
   } catch (err) {
@@ -59,6 +65,9 @@ export function openSqliteStorage(file: string, options: SqliteOptions = {}): St
     throw err;
   }
 }
+
+/** Pages written to the WAL between automatic checkpoints (SQLite's default: 1000). */
+const WAL_CHECKPOINT_PAGES = 4000;
 
 function byName<T>(cache: Map<string, T>, name: string, make: () => T): T {
   if (name === "") throw new Error("a store name must not be empty");
@@ -75,6 +84,7 @@ class SqliteStorage implements Storage {
   readonly #db: Database.Database;
   readonly #sql: Statements;
   readonly #indexer: FulltextIndexer;
+  readonly #ids: ArchiveIdCipher;
   readonly #keyvals = new Map<string, KeyValStore>();
   readonly #maps = new Map<string, MapStore>();
   readonly #archives = new Map<string, ArchiveStore>();
@@ -85,6 +95,7 @@ class SqliteStorage implements Storage {
     this.accounts = new SqliteAccountStore(this.#sql);
     this.#indexer = new FulltextIndexer(db, this.#sql);
     this.#indexer.flush(); // text a previous run committed but did not index
+    this.#ids = new ArchiveIdCipher(db.prepare("SELECT value FROM archive_meta WHERE name = 'id-key'").pluck().get() as Buffer);
   }
 
   keyval(name: string): KeyValStore {
@@ -96,7 +107,11 @@ class SqliteStorage implements Storage {
   }
 
   archive(name: string): ArchiveStore {
-    return byName(this.#archives, name, () => new SqliteArchiveStore(this.#db, this.#sql, this.#indexer, name));
+    return byName(this.#archives, name, () => new SqliteArchiveStore(this.#db, this.#sql, this.#indexer, this.#ids, name));
+  }
+
+  newArchiveId(): string {
+    return this.#ids.next();
   }
 
   async close(): Promise<void> {

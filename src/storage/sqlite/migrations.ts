@@ -5,6 +5,7 @@
  * Never edit a released migration: add the next number.
  */
 import type Database from "better-sqlite3";
+import { randomBytes } from "node:crypto";
 
 export interface Migration {
   /** 1, 2, 3, ... without gaps. */
@@ -110,6 +111,32 @@ export const MIGRATIONS: readonly Migration[] = [
         DELETE FROM archive_fts_pending WHERE seq = OLD.seq;
       END;
     `,
+  },
+  {
+    version: 2,
+    name: "archive: ids ordered by time under a key, no time index, counters kept by the writer",
+    // Why: appending to the archive rewrote one random leaf of the id index and one of the time index per item,
+    // and ran two upserts per item in a trigger. Now the id index grows at its right edge (sort keys of encrypted
+    // ids, src/storage/archive-id.ts), time filters search the owner index (archive.ts), and counters are updated
+    // once per owner and correspondent per batch. Items stored before keep their ids, in the `foreign` index.
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE archive_meta (
+          name  TEXT PRIMARY KEY,
+          value BLOB NOT NULL
+        ) WITHOUT ROWID;
+
+        -- The sort key of an id the store made (ArchiveIdCipher.sortKey); NULL for ids a caller chose.
+        ALTER TABLE archive ADD COLUMN idkey BLOB;
+        DROP INDEX archive_id;
+        CREATE UNIQUE INDEX archive_key ON archive (store, idkey) WHERE idkey IS NOT NULL;
+        CREATE UNIQUE INDEX archive_foreign_id ON archive (store, id) WHERE idkey IS NULL;
+
+        DROP INDEX archive_owner_when;
+        DROP TRIGGER archive_inserted;
+      `);
+      db.prepare("INSERT INTO archive_meta (name, value) VALUES ('id-key', ?)").run(randomBytes(16));
+    },
   },
 ];
 
