@@ -13,6 +13,7 @@ import { HttpRoutes } from "./http/routes.js";
 import type { RouteTable } from "./router.js";
 import type { StreamExtensions } from "./core-context.js";
 import type { Storage } from "./storage/types.js";
+import { WriteBarrier } from "./write-barrier.js";
 
 export interface RegistryDeps {
   hooks: HookBus;
@@ -77,6 +78,9 @@ export class ModuleRegistry implements RouteTable, StreamExtensions {
   private features: StreamFeature[] = [];
 
   private readonly http: NonNullable<RegistryDeps["http"]>;
+
+  /** One for the whole server: an acknowledgement waits for every module's pending writes. */
+  readonly durability = new WriteBarrier();
 
   constructor(private readonly deps: RegistryDeps) {
     this.http = deps.http ?? { routes: new HttpRoutes(), baseUrl: () => null };
@@ -240,6 +244,8 @@ export class ModuleRegistry implements RouteTable, StreamExtensions {
       keyval: (name) => deps.storage.keyval(storeName(name, "keyval")),
       map: (name) => deps.storage.map(storeName(name, "map")),
       archive: (name) => deps.storage.archive(storeName(name, "archive")),
+      newArchiveId: () => deps.storage.newArchiveId(),
+      durability: this.durability,
       send: (stanza) => deps.send(stanza),
       http: {
         route: (route) => { entry.undo.push(this.http.routes.add(route)); },

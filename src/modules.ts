@@ -15,6 +15,7 @@ import type { ClientSession, Session } from "./session/types.js";
 import type { StreamErrorCondition } from "./stream/errors.js";
 import type { ArchiveStore, KeyValStore, MapStore } from "./storage/types.js";
 import type { StanzaError } from "./xml/stanza-error.js";
+import type { WriteBarrier } from "./write-barrier.js";
 
 export interface XepDeclaration {
   xep: number;
@@ -205,6 +206,13 @@ export interface ModuleApi<C> {
   keyval(name: string): KeyValStore;
   map(name: string): MapStore;
   archive(name: string): ArchiveStore;
+  /** A new id for an archive item (and the stanza-id it is sent with): see `Storage.newArchiveId`. */
+  newArchiveId(): string;
+  /**
+   * Writes that must be durable before anything is acknowledged (DESIGN "Storage"): `track` a deferred or batched
+   * write; `after(fn)` runs `fn` once every write tracked so far has settled (at once when none is pending).
+   */
+  durability: Pick<WriteBarrier, "track" | "after">;
   /**
    * Serve a domain that is not one of the configured hosts (a service such as conference.<host>): every stanza
    * to it or to any address at it (room@domain, room@domain/nick) goes to `handler` instead of being routed as

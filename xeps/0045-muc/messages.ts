@@ -10,11 +10,11 @@
  */
 import { xml } from "@xmpp/xml";
 import type { Element } from "ltx";
-import { randomBytes } from "node:crypto";
 import type { StanzaEvent } from "../../src/hooks.js";
+import { randomId } from "../../src/random-id.js";
 import { parseJid, type Jid } from "../../src/jid.js";
 import { StanzaError } from "../../src/xml/stanza-error.js";
-import { NS_SID, newStanzaId, stampStanzaId, stripStanzaIds } from "../0359-stanza-id/index.js";
+import { NS_SID, stampStanzaId, stripStanzaIds } from "../0359-stanza-id/index.js";
 import { actorOf, applyAffiliations, invitation, setRole } from "./admin.js";
 import { bounce, type ServiceContext } from "./context.js";
 import { Outgoing, stanza } from "./fanout.js";
@@ -75,10 +75,10 @@ function groupchat(ctx: ServiceContext, room: Room, event: StanzaEvent): void {
  * (or a new one, muc#stable_id), the occupant id and the room's stanza-id. Returns the stanza-id.
  */
 function broadcast(ctx: ServiceContext, room: Room, occ: Occupant, m: Element, senderFull: string): string {
-  const el = stanza("message", { from: occ.jid, type: "groupchat", id: m.attrs.id ?? randomBytes(9).toString("base64url"), "xml:lang": m.attrs["xml:lang"] });
+  const el = stanza("message", { from: occ.jid, type: "groupchat", id: m.attrs.id ?? randomId(9), "xml:lang": m.attrs["xml:lang"] });
   for (const c of m.children) if (reflectable(room, c)) el.cnode(c);
   el.cnode(xml("occupant-id", { xmlns: NS_OCCUPANT_ID, id: occ.occupantId }));
-  const id = stampStanzaId(el, room.jid, newStanzaId());
+  const id = stampStanzaId(el, room.jid, ctx.api.newArchiveId());
   const out = new Outgoing(el);
   for (const s of room.recipients()) out.deliver(s, ctx.route);
   const when = Date.now();
@@ -92,10 +92,10 @@ function broadcast(ctx: ServiceContext, room: Room, occ: Occupant, m: Element, s
 function changeSubject(ctx: ServiceContext, room: Room, occ: Occupant, event: StanzaEvent): void {
   if (!mayChangeSubject(occ.role, room.config.changeSubject)) return bounce(ctx, event, new StanzaError("forbidden", "you may not change the subject"));
   const m = event.stanza;
-  const el = stanza("message", { from: occ.jid, type: "groupchat", id: m.attrs.id ?? randomBytes(9).toString("base64url") });
+  const el = stanza("message", { from: occ.jid, type: "groupchat", id: m.attrs.id ?? randomId(9) });
   for (const c of m.children) if (reflectable(room, c)) el.cnode(c);
   el.cnode(xml("occupant-id", { xmlns: NS_OCCUPANT_ID, id: occ.occupantId }));
-  const id = room.config.logging ? stampStanzaId(el, room.jid, newStanzaId()) : "";
+  const id = room.config.logging ? stampStanzaId(el, room.jid, ctx.api.newArchiveId()) : "";
   const out = new Outgoing(el);
   for (const s of room.recipients()) out.deliver(s, ctx.route);
   const when = Date.now();
@@ -193,7 +193,7 @@ function voice(ctx: ServiceContext, room: Room, event: StanzaEvent, x: Element):
     { var: "muc#roomnick", type: "text-single", label: "Room nickname", values: [occ.nick] },
     { var: "muc#request_allow", type: "boolean", label: "Grant voice to this person?", values: ["false"] },
   ], { title: "Voice request", instructions: `${occ.nick} asks for voice. To grant it, check the box and submit.` });
-  const m = stanza("message", { from: room.jid, id: randomBytes(9).toString("base64url") });
+  const m = stanza("message", { from: room.jid, id: randomId(9) });
   m.cnode(request);
   const msg = new Outgoing(m);
   for (const o of room.occupants.values()) if (o.role === "moderator") for (const s of o.sessions.values()) msg.deliver(s, ctx.route);

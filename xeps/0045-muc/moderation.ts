@@ -7,12 +7,12 @@
 import { xml } from "@xmpp/xml";
 import type { Element } from "ltx";
 import { clone } from "ltx";
-import { randomBytes } from "node:crypto";
 import type { StanzaEvent } from "../../src/hooks.js";
+import { randomId } from "../../src/random-id.js";
 import type { IqResult } from "../../src/modules.js";
 import { xmppDateTime } from "../../src/xml/delay.js";
 import { StanzaError } from "../../src/xml/stanza-error.js";
-import { NS_SID, newStanzaId, stampStanzaId } from "../0359-stanza-id/index.js";
+import { NS_SID, stampStanzaId } from "../0359-stanza-id/index.js";
 import { storedMessage } from "../0313-mam/index.js";
 import { actorOf } from "./admin.js";
 import type { ServiceContext } from "./context.js";
@@ -56,10 +56,10 @@ export async function moderate(ctx: ServiceContext, room: Room, event: StanzaEve
   const why = () => (reason ? xml("reason", null, reason) : null);
 
   // The retraction, to everyone, kept like any other room message.
-  const m = stanza("message", { from: room.jid, type: "groupchat", id: randomBytes(9).toString("base64url") });
+  const m = stanza("message", { from: room.jid, type: "groupchat", id: randomId(9) });
   m.cnode(xml("retract", { xmlns: NS_RETRACT, id }, moderated(), why()));
   m.cnode(xml("store", { xmlns: "urn:xmpp:hints" }));
-  const sid = stampStanzaId(m, room.jid, newStanzaId());
+  const sid = stampStanzaId(m, room.jid, ctx.api.newArchiveId());
   const out = new Outgoing(m);
   for (const s of room.recipients()) out.deliver(s, ctx.route);
   const now = Date.now();

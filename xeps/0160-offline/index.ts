@@ -92,7 +92,8 @@ export default defineModule({
         case "store": break;
       }
       const owner = event.to.bare;
-      queue.run(owner, async () => {
+      // Tracked: stream management acknowledges the sender's message only once it is stored (or bounced).
+      const stored = queue.run(owner, async () => {
         try {
           const count = await store.query(owner, { limit: 0 });
           if (count.ok && count.count >= maxPerUser) {
@@ -111,7 +112,9 @@ export default defineModule({
         // decision was taken before): give it this one too rather than leave it for the next login.
         const late = api.sessions.resources(owner).find((s) => s.data.get(DELIVERED) === true && takes(s));
         if (late) await deliver(late);
-      }).catch((err) => api.log.error("offline delivery failed", { jid: owner, err }));
+      });
+      api.durability.track(stored);
+      stored.catch((err) => api.log.error("offline delivery failed", { jid: owner, err }));
       return true;
     });
 

@@ -116,11 +116,13 @@ export default defineModule({
       control.session.log.debug("stream management enabled", { resumable: id !== null, max });
     });
 
-    // §4: answer a request at once with the count of handled stanzas.
+    // §4: answer a request with the count of handled stanzas, counted now and sent once what they caused is stored
+    // (archive and offline writes are batched: DESIGN "Storage" acknowledges only what is durable). Usually at once.
     api.nonza(NS_SM, "r", (ctx) => {
       const state = stateOf(ctx.session);
       if (!state) return ctx.close("unsupported-stanza-type", "stream management is not enabled");
-      ctx.send(xml("a", { xmlns: NS_SM, h: String(state.inbound) }));
+      const a = xml("a", { xmlns: NS_SM, h: String(state.inbound) });
+      api.durability.after(() => ctx.send(a));
     });
 
     api.nonza(NS_SM, "a", (ctx, el) => {

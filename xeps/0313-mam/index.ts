@@ -20,7 +20,6 @@
  * rosters of accounts with the roster default (roster-cache.ts) once loaded. A message whose decision needs a roster
  * not yet loaded keeps its stanza-id and is archived when the lookup answers yes.
  */
-import { randomBytes } from "node:crypto";
 import type { Element } from "ltx";
 import { z } from "zod";
 import type { StanzaEvent } from "../../src/hooks.js";
@@ -76,23 +75,6 @@ const configSchema = z.strictObject({
   /** Seconds between removals of expired messages. */
   expiryInterval: z.number().min(1).default(3600),
 }).refine((c) => c.pageSize <= c.maxPageSize, { message: "pageSize must not be larger than maxPageSize", path: ["pageSize"] });
-
-/**
- * Archive ids for outgoing messages: 96 random bits in base64url like XEP-0359 ids (`newStanzaId`), cut from a buffer
- * of random bytes refilled every 512 ids, which costs far less per id than a call into the CSPRNG each.
- */
-const ID_BYTES = 12;
-let idPool = Buffer.alloc(0);
-let idOffset = 0;
-function nextId(): string {
-  if (idOffset + ID_BYTES > idPool.length) {
-    idPool = randomBytes(ID_BYTES * 512);
-    idOffset = 0;
-  }
-  const id = idPool.toString("base64url", idOffset, idOffset + ID_BYTES);
-  idOffset += ID_BYTES;
-  return id;
-}
 
 /** The id `by` the account on a message, if it carries one. */
 function ownStanzaId(stanza: Element, owner: string): Element | undefined {
@@ -151,7 +133,7 @@ export default defineModule({
     const { config, log } = api;
     const store = api.archive("archive");
     const prefsStore = api.map("prefs");
-    const writer = new ArchiveWriter(store, log);
+    const writer = new ArchiveWriter(store, log, api.durability);
     const rosters = new RosterCache(api.roster);
     const serverDefault = new PrefsMatcher(defaultPrefs(config.defaultPolicy));
 
@@ -210,7 +192,7 @@ export default defineModule({
       }
       let sid = ownStanzaId(stanza, owner);
       if (!sid) {
-        stampStanzaId(stanza, owner);
+        stampStanzaId(stanza, owner, api.newArchiveId());
         sid = ownStanzaId(stanza, owner)!;
       }
       // An account with no session may not exist (the core bounces the message then): no archive for it.
@@ -228,7 +210,7 @@ export default defineModule({
       if (origin?.kind !== "c2s" || stanza.name !== "message" || to.bare === from.bare) return false;
       const verdict = decide(stanza, "outgoing", from, to);
       if (verdict === false) return false;
-      const id = stampStanzaId(stanza, from.bare, nextId());
+      const id = stampStanzaId(stanza, from.bare, api.newArchiveId());
       outgoing.set(stanza, verdict === true ? { id } : { id, gate: verdict });
       return false;
     }, OUTGOING_STAMP_PRIORITY);

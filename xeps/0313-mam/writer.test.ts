@@ -2,6 +2,7 @@ import test from "ava";
 import type { Logger } from "../../src/log.js";
 import type { ArchiveAppend, ArchiveAppendTo, ArchiveStore } from "../../src/storage/types.js";
 import { ArchiveWriter } from "./writer.js";
+import { WriteBarrier } from "../../src/write-barrier.js";
 
 /** A store that records what is written and in which calls; items with value "bad" fail. */
 function recordingStore(withMany = true) {
@@ -43,7 +44,7 @@ const deferred = <T>() => {
 
 test("appends of one turn are written together, once the synchronous work is done", async (t) => {
   const { store, calls } = recordingStore();
-  const w = new ArchiveWriter(store, recordingLog().log);
+  const w = new ArchiveWriter(store, recordingLog().log, new WriteBarrier());
   w.write("a", { value: 1 });
   w.write("b", { value: 2 });
   w.write("a", { value: 3 });
@@ -57,7 +58,7 @@ test("appends of one turn are written together, once the synchronous work is don
 
 test("a gated append keeps its archive's order; other archives do not wait; a closed gate writes nothing", async (t) => {
   const { store, written } = recordingStore();
-  const w = new ArchiveWriter(store, recordingLog().log);
+  const w = new ArchiveWriter(store, recordingLog().log, new WriteBarrier());
   const gate = deferred<boolean>();
   const no = deferred<boolean>();
   w.write("a", { value: "first" }, gate.promise);
@@ -76,7 +77,7 @@ test("a gated append keeps its archive's order; other archives do not wait; a cl
 test("a failed batch is retried item by item: only the bad item is lost, and logged with its id", async (t) => {
   const { store, written, calls } = recordingStore();
   const { log, errors } = recordingLog();
-  const w = new ArchiveWriter(store, log);
+  const w = new ArchiveWriter(store, log, new WriteBarrier());
   w.write("a", { id: "1", value: "ok1" });
   w.write("a", { id: "2", value: "bad" });
   w.write("b", { id: "3", value: "ok2" });
@@ -88,7 +89,7 @@ test("a failed batch is retried item by item: only the bad item is lost, and log
 
 test("without appendMany, items are appended one by one in order", async (t) => {
   const { store, calls } = recordingStore(false);
-  const w = new ArchiveWriter(store, recordingLog().log);
+  const w = new ArchiveWriter(store, recordingLog().log, new WriteBarrier());
   for (let i = 0; i < 3; i++) w.write("a", { value: i });
   await w.settled();
   t.deepEqual(calls, [["a:0"], ["a:1"], ["a:2"]]);

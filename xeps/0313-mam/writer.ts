@@ -6,9 +6,10 @@
  * turn is done: before any further input is read and before any timer runs, and in the common case before the
  * transports' corked writes of the same turn leave (they are flushed by nextTicks scheduled later). With the SQLite
  * driver the batch is one transaction (`appendMany`: one WAL commit for all its items; in bursts of 10 to 50
- * messages that measured under half the CPU per item of committing each), committed synchronously in that tick. Routing never waits for storage. DESIGN ("Storage") asks
- * that a message be durable before it is acknowledged: a stream-management ack (XEP-0198) written in a later turn, or
- * from a nextTick scheduled after this one, follows the commit.
+ * messages that measured under half the CPU per item of committing each), committed synchronously in that tick.
+ * Routing never waits for storage. DESIGN ("Storage") asks that a message be durable before it is acknowledged:
+ * every batch, and every write waiting behind a gate, is tracked by the server's write barrier (`durability`), which
+ * stream management's <a/> waits for.
  *
  * Appends that must wait (whether an account with no session exists; a roster lookup for the roster policy) wait
  * behind a gate, and later appends to the same archive wait behind them, so every archive keeps the order in which
@@ -21,6 +22,7 @@
  * rules out; and with SQLite a failure here means the database itself is failing.
  */
 import type { Logger } from "../../src/log.js";
+import type { WriteBarrier } from "../../src/write-barrier.js";
 import type { ArchiveAppend, ArchiveAppendTo, ArchiveStore } from "../../src/storage/types.js";
 
 interface Entry extends ArchiveAppendTo {
@@ -31,11 +33,17 @@ interface Entry extends ArchiveAppendTo {
 export class ArchiveWriter {
   #batch: Entry[] = [];
   #scheduled = false;
+  /** Settles the scheduled batch's commit promise, tracked by the write barrier since its first item was queued. */
+  #commitDone: (() => void) | undefined;
   readonly #writing = new Set<Promise<void>>();
   /** Per archive: the last write that had to wait, which later ones of that archive wait for. */
   readonly #tails = new Map<string, Promise<void>>();
 
-  constructor(private readonly store: ArchiveStore, private readonly log: Logger) {}
+  constructor(
+    private readonly store: ArchiveStore,
+    private readonly log: Logger,
+    private readonly durability: Pick<WriteBarrier, "track">,
+  ) {}
 
   /** Append `item` to `owner`'s archive: with this turn's batch, or, with a gate, once it resolves to true. */
   write(owner: string, item: ArchiveAppend, gate?: Promise<boolean>): void {
@@ -50,6 +58,7 @@ export class ArchiveWriter {
       await new Promise<void>((done) => this.#enqueue({ owner, item, done }));
     })().catch((err) => this.#failed(owner, item, err));
     this.#tails.set(owner, next);
+    this.durability.track(next);
     void next.then(() => {
       if (this.#tails.get(owner) === next) this.#tails.delete(owner);
     });
@@ -67,6 +76,8 @@ export class ArchiveWriter {
     this.#batch.push(entry);
     if (!this.#scheduled) {
       this.#scheduled = true;
+      // Tracked from now, not from the commit: an <r/> read later in this turn must wait for this batch.
+      this.durability.track(new Promise<void>((resolve) => { this.#commitDone = resolve; }));
       process.nextTick(() => this.#flush());
     }
   }
@@ -74,9 +85,14 @@ export class ArchiveWriter {
   #flush(): void {
     this.#scheduled = false;
     const batch = this.#batch;
-    if (batch.length === 0) return;
+    const done = this.#commitDone;
+    this.#commitDone = undefined;
+    if (batch.length === 0) {
+      done?.();
+      return;
+    }
     this.#batch = [];
-    const writing = this.#commit(batch);
+    const writing = this.#commit(batch).finally(done);
     this.#writing.add(writing);
     void writing.then(() => this.#writing.delete(writing));
   }

@@ -23,7 +23,8 @@ export default defineModule({
   disco: { accountFeatures: [NS_SID] },
   setup(api) {
     const inbound = ({ stanza, to }: StanzaEvent): boolean => {
-      if (shouldStamp(stanza)) stampStanzaId(stanza, to.bare);
+      // Ids from the storage's scheme: an archive module keeps this id, and its index grows cheaply by it.
+      if (shouldStamp(stanza)) stampStanzaId(stanza, to.bare, api.newArchiveId());
       else stripStanzaIds(stanza, to.bare);
       return false;
     };
