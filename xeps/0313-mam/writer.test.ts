@@ -94,3 +94,27 @@ test("without appendMany, items are appended one by one in order", async (t) => 
   await w.settled();
   t.deepEqual(calls, [["a:0"], ["a:1"], ["a:2"]]);
 });
+
+test("an acknowledgement asked for after an append, in the same turn, waits for that append's commit", async (t) => {
+  const { store, calls } = recordingStore();
+  const barrier = new WriteBarrier();
+  const w = new ArchiveWriter(store, recordingLog().log, barrier);
+  const gate = deferred<boolean>();
+  w.write("a", { value: 1 });
+  const seen: string[][][] = [];
+  barrier.after(() => seen.push(calls.map((c) => [...c])));
+  t.deepEqual(seen, [], "not at once: a write is queued");
+  await w.settled("a");
+  await new Promise<void>((r) => setImmediate(r));
+  t.deepEqual(seen, [[["a:1"]]], "sent after the commit, which it saw");
+  w.write("b", { value: 2 }, gate.promise);
+  let acked = false;
+  barrier.after(() => { acked = true; });
+  await new Promise<void>((r) => setImmediate(r));
+  t.false(acked, "a write waiting behind its gate holds acknowledgements too");
+  gate.resolve(true);
+  await w.settled();
+  await new Promise<void>((r) => setImmediate(r));
+  t.true(acked);
+  t.false(barrier.pending);
+});
