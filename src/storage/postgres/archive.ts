@@ -14,7 +14,8 @@
  * the counters and time bookkeeping change in the same transaction as the items.
  */
 import { newArchiveId } from "../archive-id.js";
-import type { ArchiveAppend, ArchiveAppendTo, ArchiveItem, ArchivePage, ArchiveQuery, ArchiveStore, Json } from "../types.js";
+import type { ArchiveAppend, ArchiveAppendTo, ArchivePage, ArchiveQuery, ArchiveStore, Json } from "../types.js";
+import { archiveItem, emptyPage, itemNotFound, type ArchiveItemRow } from "../shared.js";
 import type { Db } from "./db.js";
 import { scopeLexeme, tsqueryText, tsvectorText } from "./text-search.js";
 
@@ -32,12 +33,6 @@ const COUNT_OWNER = "SELECT coalesce(sum(n), 0)::int8 FROM archive_counts WHERE 
 const COUNT_WITH = "SELECT coalesce(sum(n), 0)::int8 FROM archive_counts WHERE store = $1 AND owner = $2 AND with_jid = $3";
 const UNIQUE_VIOLATION = "23505";
 
-interface ItemRow {
-  id: string;
-  when_ms: number;
-  with_jid: string;
-  value: string;
-}
 
 /** What a query's filters (paging aside) come to. */
 interface Filters {
@@ -69,12 +64,6 @@ interface Where {
   match?: string;
 }
 
-const empty = (): ArchivePage => ({ ok: true, items: [], complete: true, count: 0 });
-const notFound = (): ArchivePage => ({ ok: false, error: "item-not-found" });
-
-function toItem(row: ItemRow): ArchiveItem {
-  return { id: row.id, when: row.when_ms, with: row.with_jid, value: JSON.parse(row.value) as Json };
-}
 
 export class PostgresArchiveStore implements ArchiveStore {
   constructor(private readonly db: Db, private readonly store: string) {}
@@ -129,12 +118,12 @@ export class PostgresArchiveStore implements ArchiveStore {
     }
     const r = await this.#resolve(owner, q);
     // An unknown id is an error even when the filters match nothing.
-    if (r.after === null || r.before === null || r.afterId === null || r.beforeId === null) return notFound();
+    if (r.after === null || r.before === null || r.afterId === null || r.beforeId === null) return itemNotFound();
     const afterSeq = r.after;
     const beforeSeq = r.before;
 
     const filters = this.#filters(owner, q, r);
-    if (filters === undefined) return empty();
+    if (filters === undefined) return emptyPage();
     if (r.afterId !== undefined) filters.lo = Math.max(filters.lo ?? r.afterId, r.afterId);
     if (r.beforeId !== undefined) filters.hi = Math.min(filters.hi ?? r.beforeId, r.beforeId);
 
@@ -152,7 +141,7 @@ export class PostgresArchiveStore implements ArchiveStore {
     const complete = limit === undefined || rows.length <= limit;
     if (!complete) rows.length = limit;
     if (backward) rows.reverse();
-    const items = rows.map(toItem);
+    const items = rows.map(archiveItem);
 
     // When every matching item is on this page, there is nothing left to count.
     const count = complete && !cursor ? items.length : (earlyCount ?? (await this.#count(owner, filters)));
@@ -176,7 +165,7 @@ export class PostgresArchiveStore implements ArchiveStore {
   }
 
   /** The rows of one page (limit + 1 of them, to tell whether it is complete), in `order` of seq. */
-  async #page(where: Where, order: "ASC" | "DESC", limit: number | undefined): Promise<ItemRow[]> {
+  async #page(where: Where, order: "ASC" | "DESC", limit: number | undefined): Promise<ArchiveItemRow[]> {
     const columns = "SELECT id, when_ms, with_jid, value FROM archive";
     const params = [...where.params];
     const param = (value: unknown) => {
@@ -186,7 +175,7 @@ export class PostgresArchiveStore implements ArchiveStore {
     if (where.match === undefined || limit === undefined) {
       const match = where.match === undefined ? "" : ` AND words @@ ${param(where.match)}::tsquery`;
       const cap = limit === undefined ? "" : ` LIMIT ${param(limit + 1)}`;
-      return (await this.db.query<ItemRow>(`${columns} WHERE ${where.sql}${match} ORDER BY seq ${order}${cap}`, params, where.match === undefined)).rows;
+      return (await this.db.query<ArchiveItemRow>(`${columns} WHERE ${where.sql}${match} ORDER BY seq ${order}${cap}`, params, where.match === undefined)).rows;
     }
     // A search's page. Left to itself the planner walks the owner's items in seq order, testing each, when it expects
     // many matches, and reads the GIN index then sorts when it expects few; it expects from each word's frequency,
@@ -200,14 +189,14 @@ export class PostgresArchiveStore implements ArchiveStore {
       `LIMIT ${param(Math.max(SEARCH_WINDOW, 20 * n))}) AS recent WHERE words @@ ${param(where.match)}::tsquery ` +
       `ORDER BY seq ${order} LIMIT ${param(n)}`;
     // ARRAY(...) runs the window once: as "seq IN (...)" a plan made without statistics may run it once per row.
-    const first = await this.db.query<ItemRow>(
+    const first = await this.db.query<ArchiveItemRow>(
       `${columns} WHERE store = $1 AND owner = $2 AND seq = ANY (ARRAY(${recent})) ORDER BY seq ${order}`, params, false);
     if (first.rows.length === n) return first.rows;
     const all = [...where.params];
     all.push(where.match, n);
     const sql =
       `${columns} WHERE ${where.sql} AND words @@ $${all.length - 1}::tsquery ORDER BY seq + 0 ${order} LIMIT $${all.length}`;
-    return (await this.db.query<ItemRow>(sql, all, false)).rows;
+    return (await this.db.query<ArchiveItemRow>(sql, all, false)).rows;
   }
 
   /** One statement for every id lookup and time bound `q` needs; nothing to ask when it has neither. */

@@ -6,6 +6,7 @@
 import pg from "pg";
 import { createLogger } from "../../log.js";
 import { newArchiveId } from "../archive-id.js";
+import { byName } from "../shared.js";
 import type { ArchiveStore, KeyValStore, MapStore, Storage } from "../types.js";
 import { PostgresAccountStore } from "./accounts.js";
 import { PostgresArchiveStore } from "./archive.js";
@@ -81,16 +82,6 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
     throw err;
   }
   return new PostgresStorage(new Db(pool, options.trace));
-}
-
-function byName<T>(cache: Map<string, T>, name: string, make: () => T): T {
-  if (name === "") throw new Error("a store name must not be empty");
-  let store = cache.get(name);
-  if (store === undefined) {
-    store = make();
-    cache.set(name, store);
-  }
-  return store;
 }
 
 class PostgresStorage implements Storage {

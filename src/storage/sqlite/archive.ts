@@ -17,7 +17,8 @@
  */
 import type Database from "better-sqlite3";
 import type { ArchiveIdCipher } from "../archive-id.js";
-import type { ArchiveAppend, ArchiveAppendTo, ArchiveItem, ArchivePage, ArchiveQuery, ArchiveStore, Json } from "../types.js";
+import type { ArchiveAppend, ArchiveAppendTo, ArchivePage, ArchiveQuery, ArchiveStore, Json } from "../types.js";
+import { archiveItem, emptyPage, itemNotFound, type ArchiveItemRow } from "../shared.js";
 import type { FulltextIndexer } from "./fulltext-indexer.js";
 import { matchExpression, scopeToken } from "./fts-query.js";
 import type { Statements } from "./statements.js";
@@ -72,12 +73,6 @@ const DROP_OWNER_IF_EMPTY =
 /** Full-text searches read archive rows in the index's rowid (= seq) order, so a page stops after n matches. */
 const FULLTEXT_SOURCE = "archive_fts CROSS JOIN archive ON archive.seq = archive_fts.rowid";
 
-interface ItemRow {
-  id: string;
-  when_ms: number;
-  with_jid: string;
-  value: string;
-}
 
 /** What a query's filters (paging aside) come to. */
 interface Filters {
@@ -98,8 +93,6 @@ interface Sql {
   params: unknown[];
 }
 
-const empty = (): ArchivePage => ({ ok: true, items: [], complete: true, count: 0 });
-const notFound = (): ArchivePage => ({ ok: false, error: "item-not-found" });
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -117,10 +110,6 @@ class Pacer {
       this.#sliceStart = performance.now();
     }
   }
-}
-
-function toItem(row: ItemRow): ArchiveItem {
-  return { id: row.id, when: row.when_ms, with: row.with_jid, value: JSON.parse(row.value) as Json };
 }
 
 /** One item as it is written. */
@@ -250,11 +239,11 @@ export class SqliteArchiveStore implements ArchiveStore {
     let beforeSeq: number | undefined;
     if (q.after !== undefined) {
       afterSeq = this.#seqOf(owner, q.after);
-      if (afterSeq === undefined) return notFound();
+      if (afterSeq === undefined) return itemNotFound();
     }
     if (q.before !== undefined && q.before !== "") {
       beforeSeq = this.#seqOf(owner, q.before);
-      if (beforeSeq === undefined) return notFound();
+      if (beforeSeq === undefined) return itemNotFound();
     }
 
     // Bounds of the result set (after-id / before-id): they narrow the filters' seq range.
@@ -262,15 +251,15 @@ export class SqliteArchiveStore implements ArchiveStore {
     let beforeIdSeq: number | undefined;
     if (q.afterId !== undefined) {
       afterIdSeq = this.#seqOf(owner, q.afterId);
-      if (afterIdSeq === undefined) return notFound();
+      if (afterIdSeq === undefined) return itemNotFound();
     }
     if (q.beforeId !== undefined) {
       beforeIdSeq = this.#seqOf(owner, q.beforeId);
-      if (beforeIdSeq === undefined) return notFound();
+      if (beforeIdSeq === undefined) return itemNotFound();
     }
 
     const filters = this.#filters(owner, q);
-    if (filters === undefined) return empty();
+    if (filters === undefined) return emptyPage();
     if (afterIdSeq !== undefined) filters.lo = Math.max(filters.lo ?? afterIdSeq, afterIdSeq);
     if (beforeIdSeq !== undefined) filters.hi = Math.min(filters.hi ?? beforeIdSeq, beforeIdSeq);
 
@@ -283,11 +272,11 @@ export class SqliteArchiveStore implements ArchiveStore {
       sql += " LIMIT ?";
       page.params.push(limit + 1);
     }
-    const rows = this.sql.get(sql).all(...page.params) as ItemRow[];
+    const rows = this.sql.get(sql).all(...page.params) as ArchiveItemRow[];
     const complete = limit === undefined || rows.length <= limit;
     if (!complete) rows.length = limit;
     if (backward) rows.reverse();
-    const items = rows.map(toItem);
+    const items = rows.map(archiveItem);
 
     // When every matching item is on this page, there is nothing left to count.
     const count =

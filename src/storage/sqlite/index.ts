@@ -5,6 +5,7 @@
  */
 import Database from "better-sqlite3";
 import { ArchiveIdCipher } from "../archive-id.js";
+import { byName } from "../shared.js";
 import type { ArchiveStore, KeyValStore, MapStore, Storage } from "../types.js";
 import { SqliteAccountStore } from "./accounts.js";
 import { SqliteArchiveStore } from "./archive.js";
@@ -68,16 +69,6 @@ export function openSqliteStorage(file: string, options: SqliteOptions = {}): St
 
 /** Pages written to the WAL between automatic checkpoints (SQLite's default: 1000). */
 const WAL_CHECKPOINT_PAGES = 4000;
-
-function byName<T>(cache: Map<string, T>, name: string, make: () => T): T {
-  if (name === "") throw new Error("a store name must not be empty");
-  let store = cache.get(name);
-  if (store === undefined) {
-    store = make();
-    cache.set(name, store);
-  }
-  return store;
-}
 
 class SqliteStorage implements Storage {
   readonly accounts: SqliteAccountStore;
