@@ -63,7 +63,8 @@ const SWEEP_INTERVAL_MS = 5000;
 const FEDERATION_GRACE_MS = 250;
 
 export class Server {
-  private readonly streams = new Set<C2sStream>();
+  /** Open client streams by id (C2sStream.id), for the sweeper, accounting and shutdown. */
+  private readonly streams = new Map<string, C2sStream>();
   private readonly perIp = new Map<string, number>();
   private readonly netServers: { server: net.Server; kind: BoundListener["kind"] }[] = [];
   private readonly httpListeners: HttpListener[] = [];
@@ -301,25 +302,22 @@ export class Server {
     }
     this.perIp.set(transport.ip, count + 1);
     const stream = new C2sStream(this.core, transport, framing, { allowPlaintext });
-    this.streams.add(stream);
+    this.streams.set(stream.id, stream);
     return true;
   }
 
   private streamEnded(stream: { id: string; ip: string }): void {
-    for (const s of this.streams) {
-      if (s.id === stream.id) {
-        this.streams.delete(s);
-        const n = (this.perIp.get(s.ip) ?? 1) - 1;
-        if (n <= 0) this.perIp.delete(s.ip);
-        else this.perIp.set(s.ip, n);
-        return;
-      }
-    }
+    const s = this.streams.get(stream.id);
+    if (s === undefined) return;
+    this.streams.delete(stream.id);
+    const n = (this.perIp.get(s.ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(s.ip);
+    else this.perIp.set(s.ip, n);
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const s of this.streams) s.checkTimeouts(now);
+    for (const s of this.streams.values()) s.checkTimeouts(now);
   }
 
   /** Number of open client connections (bound or not). */
@@ -350,7 +348,7 @@ export class Server {
     // Stop accepting, then close the streams: a listener's close completes only once its connections have ended.
     const closed = this.netServers.map(({ server }) => new Promise<void>((r) => server.close(() => r())));
     for (const h of this.httpListeners) h.stopAccepting();
-    const open = [...this.streams];
+    const open = [...this.streams.values()];
     for (const s of open) s.close("system-shutdown", "the server is shutting down");
     this.components?.stop();
     // Federation closes a moment later, so the unavailable presence of the sessions just closed (which the IM core

@@ -21,6 +21,8 @@ export abstract class SocketTransport implements Transport {
   private events: TransportEvents | null = null;
   private corked = false;
   private closedFired = false;
+  /** Destroys the socket if the peer has not closed it END_GRACE_MS after we ended it; cleared once it closes. */
+  private endTimer: NodeJS.Timeout | null = null;
   protected secureSocket: tls.TLSSocket | null;
   readonly ip: string;
 
@@ -64,6 +66,11 @@ export abstract class SocketTransport implements Transport {
   protected fireClosed(reason: string): void {
     if (this.closedFired) return;
     this.closedFired = true;
+    if (this.endTimer) {
+      // Otherwise the timer would keep this transport, its socket and the stream alive for the whole grace period.
+      clearTimeout(this.endTimer);
+      this.endTimer = null;
+    }
     this.socket.destroy();
     this.events?.closed(reason);
   }
@@ -101,8 +108,9 @@ export abstract class SocketTransport implements Transport {
   end(): void {
     this.flush();
     this.socket.end();
+    if (this.closedFired || this.endTimer) return;
     // A peer that never reads must not keep the socket open forever.
-    setTimeout(() => this.socket.destroy(), END_GRACE_MS).unref();
+    this.endTimer = setTimeout(() => this.socket.destroy(), END_GRACE_MS).unref();
   }
 
   destroy(): void { this.fireClosed("closed by server"); }
