@@ -8,6 +8,11 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /**
+   * Whether a line at `level` would be written, so a hot path can skip building its fields. Loggers without it
+   * (test doubles) are taken to log everything.
+   */
+  enabled?(level: Level): boolean;
 }
 
 export interface LogSink { write(line: string): void }
@@ -38,6 +43,7 @@ export function createLogger(base: Record<string, unknown> = {}): Logger {
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
     child: (fields) => createLogger({ ...base, ...fields }),
+    enabled: (level) => ORDER[level] >= threshold,
   };
 }
 

@@ -3,6 +3,7 @@
  * off the event loop; password checks for PLAIN against the same keys; and decoy keys for unknown accounts so
  * that they fail exactly like a wrong password.
  */
+import * as crypto from "node:crypto";
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
 import { opaqueString } from "../precis.js";
@@ -27,7 +28,13 @@ export const hashBytes = (hash: ScramHash): number => OUTPUT_BYTES[hash];
 export const hmac = (hash: ScramHash, key: Uint8Array, data: Uint8Array | string): Buffer =>
   createHmac(NODE_HASH[hash], key).update(data).digest();
 /** H(str) of RFC 5802 §2.2. */
-export const h = (hash: ScramHash, data: Uint8Array): Buffer => createHash(NODE_HASH[hash]).update(data).digest();
+export const h = (hash: ScramHash, data: Uint8Array): Buffer => oneShotHash(NODE_HASH[hash], data);
+
+// crypto.hash (Node 20.12+) digests in one call, without a Hash object and its stream machinery.
+const nodeHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "buffer") => Buffer }).hash;
+const oneShotHash = nodeHash
+  ? (algorithm: string, data: Uint8Array): Buffer => nodeHash(algorithm, data, "buffer")
+  : (algorithm: string, data: Uint8Array): Buffer => createHash(algorithm).update(data).digest();
 
 /**
  * SaltedPassword := Hi(Normalize(password), salt, i). Hi is PBKDF2 with HMAC as the PRF and one block of output

@@ -44,6 +44,7 @@ export const accountKey = (host: string, username: string): string => `${host}/$
 
 /** The address key: IPv4 as is (also when IPv4-mapped), IPv6 reduced to its /64 prefix. */
 export function addressKey(ip: string): string {
+  if (ip.indexOf(":") === -1) return ip; // IPv4 (what the rest would return too, without the pattern matching)
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   if (mapped) return mapped[1]!;
   const address = ip.split("%")[0]!;

@@ -5,7 +5,6 @@
  */
 import type { Element } from "ltx";
 import { xml } from "@xmpp/xml";
-import { randomBytes } from "node:crypto";
 import { parseJid, prepResource, Jid, type BareJid, type FullJid } from "../jid.js";
 import type { Logger } from "../log.js";
 import type { IqResult, StreamContext } from "../modules.js";
@@ -17,6 +16,7 @@ import { accountKey } from "../sasl/throttle.js";
 import { StreamParser } from "../xml/parser.js";
 import { errorReply, StanzaError } from "../xml/stanza-error.js";
 import type { Transport } from "../transport/types.js";
+import { randomId } from "../random-id.js";
 import type { CoreContext } from "../core-context.js";
 import { NS_STREAMS, streamErrorElement, type StreamErrorCondition } from "./errors.js";
 import { badIqReply, validIq } from "./stanza-checks.js";
@@ -32,6 +32,20 @@ const MAX_SASL_ATTEMPTS = 5;
 const MAX_RESOURCES_PER_ACCOUNT = 100;
 const MAX_PENDING_WRITE_BYTES = 8 * 1024 * 1024;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** RFC 6120 §7.2 and RFC 3921 §3 (optional, RFC 6121 Appendix E): offered once authenticated. */
+const POST_AUTH_CORE_FEATURES = `<bind xmlns="${NS_BIND}"/><session xmlns="${NS_SESSION}"><optional/></session>`;
+
+/** <mechanisms/> (RFC 6120 §6.4.1) for a list of names; a stream offers one of a handful of lists, so each is made once. */
+const mechanismsElements = new Map<string, string>();
+function mechanismsFeature(names: readonly string[]): string {
+  const key = names.join(" ");
+  let out = mechanismsElements.get(key);
+  if (out === undefined) {
+    out = xml("mechanisms", { xmlns: NS_SASL }, names.map((n) => xml("mechanism", null, n))).toString();
+    if (mechanismsElements.size < 64) mechanismsElements.set(key, out);
+  }
+  return out;
+}
 
 type Phase =
   | { kind: "await-header" }
@@ -49,11 +63,9 @@ export interface StreamListener {
   allowPlaintext: boolean;
 }
 
-const randomId = () => randomBytes(12).toString("base64url");
-
 export class C2sStream implements StreamContext {
   readonly id = randomId();
-  readonly log: Logger;
+  private logger: Logger | null = null;
   private parser!: StreamParser;
   private phase: Phase = { kind: "await-header" };
   private headerSent = false;
@@ -62,6 +74,7 @@ export class C2sStream implements StreamContext {
   private hostName = "";
   private username: string | null = null;
   private saslAttempts = 0;
+  private saslCtx: SaslContext | null = null;
   /** Elements received while an asynchronous step (SASL) runs; processed in order afterwards. */
   private backlog: Array<[Element, string]> | null = null;
   /** With `framing.oneElementPerMessage`: the elements parsed from the message being read. */
@@ -75,7 +88,6 @@ export class C2sStream implements StreamContext {
     private readonly framing: Framing,
     private readonly listener: StreamListener,
   ) {
-    this.log = core.log.child({ stream: this.id, ip: transport.ip });
     this.newParser();
     transport.attach({
       data: (chunk) => {
@@ -94,6 +106,8 @@ export class C2sStream implements StreamContext {
   }
 
   // StreamContext (what module stream features and nonza handlers see)
+  /** Made on first use: most connections never log at the configured level. */
+  get log(): Logger { return this.logger ??= this.core.log.child({ stream: this.id, ip: this.transport.ip }); }
   get host(): string { return this.hostName; }
   get ip(): string { return this.transport.ip; }
   get secure(): boolean { return this.transport.secure; }
@@ -171,7 +185,7 @@ export class C2sStream implements StreamContext {
     if (!version || version[1] !== "1") return this.close("unsupported-version", "version 1.0 is required");
     this.hostName = requested;
     if (this.phase.kind === "await-header") this.phase = { kind: "negotiating" };
-    this.send(this.features());
+    this.writeRaw(this.features());
   }
 
   private sendHeader(from: string): void {
@@ -183,6 +197,7 @@ export class C2sStream implements StreamContext {
   /** After STARTTLS and SASL success the stream restarts (RFC 6120 §4.3.3): new parser, new header. */
   private restart(): void {
     this.headerSent = false;
+    this.saslCtx = null; // after STARTTLS the stream is secure and may offer channel binding
     this.streamId = randomId();
     this.newParser();
   }
@@ -191,41 +206,40 @@ export class C2sStream implements StreamContext {
     return !this.transport.secure && !this.listener.allowPlaintext;
   }
 
-  private features(): Element {
-    const features = xml("stream:features");
+  /** The <stream:features/> to send now, serialised (RFC 6120 §4.3.2). */
+  private features(): string {
     // RFC 7395 §3.3.3: without an enclosing stream element, the prefix is declared on the element itself.
-    if (this.framing.parserMode === "framed") features.attrs["xmlns:stream"] = NS_STREAMS;
+    let out = this.framing.parserMode === "framed" ? `<stream:features xmlns:stream="${NS_STREAMS}">` : "<stream:features>";
     const phase = this.phase.kind;
     if (phase === "negotiating" || phase === "sasl") {
       if (this.transport.canStartTls) {
-        features.cnode(xml("starttls", { xmlns: NS_TLS }, this.tlsRequired ? xml("required") : null));
+        out += this.tlsRequired ? `<starttls xmlns="${NS_TLS}"><required/></starttls>` : `<starttls xmlns="${NS_TLS}"/>`;
       }
       // RFC 6120 §5.3.1: while TLS is mandatory, it is the only feature offered.
       if (!this.tlsRequired) {
         const ctx = this.saslContext();
-        const mechs = this.core.sasl.filter((m) => m.available(ctx, this.listener.allowPlaintext));
-        features.cnode(xml("mechanisms", { xmlns: NS_SASL }, mechs.map((m) => xml("mechanism", null, m.name))));
+        out += mechanismsFeature(this.core.sasl.filter((m) => m.available(ctx, this.listener.allowPlaintext)).map((m) => m.name));
         const cb = channelBindingFeature(ctx.channelBinding);
-        if (cb) features.cnode(cb);
-        this.moduleFeatures(features, "pre-auth");
+        if (cb) out += cb.toString();
+        out += this.moduleFeatures("pre-auth");
       }
     } else if (phase === "authenticated") {
-      features.cnode(xml("bind", { xmlns: NS_BIND }));
-      features.cnode(xml("session", { xmlns: NS_SESSION }, xml("optional")));
-      this.moduleFeatures(features, "post-auth");
+      out += POST_AUTH_CORE_FEATURES + this.moduleFeatures("post-auth");
     }
-    return features;
+    return out + "</stream:features>";
   }
 
-  private moduleFeatures(into: Element, stage: "pre-auth" | "post-auth"): void {
+  private moduleFeatures(stage: "pre-auth" | "post-auth"): string {
+    let out = "";
     for (const f of this.core.modules.streamFeatures(stage)) {
       try {
         const el = f.offer(this);
-        if (el) into.cnode(el);
+        if (el) out += el.toString();
       } catch (err) {
         this.log.error("stream feature failed", { err });
       }
     }
+    return out;
   }
 
   // ---- elements ----
@@ -332,10 +346,13 @@ export class C2sStream implements StreamContext {
 
   // ---- SASL (RFC 6120 §6) ----
 
+  /** What the mechanisms see of this stream; made again when the host or the security changes (restart). */
   private saslContext(): SaslContext {
+    const known = this.saslCtx;
+    if (known !== null && known.host === this.hostName) return known;
     const host = this.hostName;
     const accounts = this.core.storage.accounts;
-    return {
+    return this.saslCtx = {
       host,
       ip: this.transport.ip,
       secure: this.transport.secure,
@@ -377,12 +394,22 @@ export class C2sStream implements StreamContext {
       ? new Promise<void>((r) => setTimeout(r, wait).unref()).then(() => exchange.step(data))
       : exchange.step(data);
     step.then(
-      (result) => this.onSaslStep(result),
+      (result) => {
+        try {
+          this.onSaslStep(result);
+        } finally {
+          this.drainBacklog();
+        }
+      },
       (err) => {
         this.log.error("SASL mechanism failed", { err });
-        this.onSaslStep({ kind: "failure", condition: "temporary-auth-failure" });
+        try {
+          this.onSaslStep({ kind: "failure", condition: "temporary-auth-failure" });
+        } finally {
+          this.drainBacklog();
+        }
       },
-    ).finally(() => this.drainBacklog());
+    );
   }
 
   private onSaslStep(result: SaslStep): void {
@@ -390,15 +417,22 @@ export class C2sStream implements StreamContext {
     const mechanism = this.phase.mechanism;
     switch (result.kind) {
       case "challenge":
-        this.send(xml("challenge", { xmlns: NS_SASL }, result.data.toString("base64")));
+        // Base64 needs no escaping.
+        this.writeRaw(`<challenge xmlns="${NS_SASL}">${result.data.toString("base64")}</challenge>`);
         return;
       case "success": {
         this.core.throttle.success(this.transport.ip, accountKey(this.hostName, result.username));
         this.username = result.username;
         this.phase = { kind: "authenticated", username: result.username };
-        this.send(xml("success", { xmlns: NS_SASL }, result.data?.length ? result.data.toString("base64") : null));
-        this.log.info("authenticated", { user: `${result.username}@${this.hostName}`, mechanism });
-        this.core.hooks.fire("auth:success", { jid: Jid.ofPrepared(result.username, this.hostName), ip: this.transport.ip, mechanism });
+        this.writeRaw(result.data?.length
+          ? `<success xmlns="${NS_SASL}">${result.data.toString("base64")}</success>`
+          : `<success xmlns="${NS_SASL}"/>`);
+        if (this.core.log.enabled?.("info") !== false) {
+          this.log.info("authenticated", { user: `${result.username}@${this.hostName}`, mechanism });
+        }
+        if (this.core.hooks.has("auth:success")) {
+          this.core.hooks.fire("auth:success", { jid: Jid.ofPrepared(result.username, this.hostName), ip: this.transport.ip, mechanism });
+        }
         this.restart();
         return;
       }
@@ -485,7 +519,7 @@ export class C2sStream implements StreamContext {
     const displaced = this.core.sessions.add(session);
     if (displaced) displaced.close("conflict", "replaced by a new connection");
     this.send(xml("iq", { type: "result", id: iq.attrs.id }, xml("bind", { xmlns: NS_BIND }, xml("jid", null, full.full))));
-    this.log.info("resource bound", { jid: full.full });
+    if (this.core.log.enabled?.("info") !== false) this.log.info("resource bound", { jid: full.full });
     this.core.hooks.fire("session:bound", { session });
   }
 
@@ -701,7 +735,7 @@ class ClientSessionImpl implements ClientSession, SessionControl {
     this.ended = true;
     this.stream = null;
     this.core.sessions.remove(this);
-    this.log.info("session ended", { jid: this.jid.full, reason });
+    if (this.core.log.enabled?.("info") !== false) this.log.info("session ended", { jid: this.jid.full, reason });
     this.core.hooks.fire("session:closed", { session: this, reason });
   }
 }
