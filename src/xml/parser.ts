@@ -12,6 +12,7 @@
  */
 import { Element } from "@xmpp/xml";
 import type { StreamErrorCondition } from "../stream/errors.js";
+import { Utf8Stream } from "./utf8-stream.js";
 
 export interface ParserLimits {
   /** Largest top-level element, in characters of decoded text (the same as bytes for ASCII). */
@@ -84,7 +85,7 @@ export function unescapeXml(s: string): string {
 const enum State { Text, Tag, Cdata, Declaration }
 
 export class StreamParser {
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+  private readonly utf8 = new Utf8Stream();
   private buf = "";
   /** Where scanning resumes inside `buf` for an incomplete tag or CDATA section (avoids rescanning). */
   private scan = 0;
@@ -113,12 +114,8 @@ export class StreamParser {
 
   write(chunk: Buffer | string): void {
     if (this.failed) return;
-    let s: string;
-    try {
-      s = typeof chunk === "string" ? chunk : this.decoder.decode(chunk, { stream: true });
-    } catch {
-      return this.fail(new ParseError("not-well-formed", "invalid UTF-8"));
-    }
+    const s = typeof chunk === "string" ? chunk : this.utf8.decode(chunk);
+    if (s === null) return this.fail(new ParseError("not-well-formed", "invalid UTF-8"));
     this.buf = this.buf.length ? this.buf + s : s;
     try {
       this.run();
