@@ -304,7 +304,9 @@ export class StreamParser {
     }
     if (this.stack.length >= this.limits.maxDepth) throw new ParseError("policy-violation", "elements nested too deeply");
     this.checkPrefixes(name, attrs);
-    const el = new Element(name, attrs);
+    // The attributes object is this element's own: handed over as it is rather than copied by the constructor.
+    const el = new Element(name);
+    el.attrs = attrs;
     if (!atStreamLevel) {
       this.flushText();
       const parent = this.stack[this.stack.length - 1]!;
