@@ -46,3 +46,12 @@ test("the same key decodes ids made by another instance (the key is what persist
 test("a key must be 16 bytes", (t) => {
   t.throws(() => new ArchiveIdCipher(randomBytes(8)), { instanceOf: RangeError });
 });
+
+test("sortKeys of a mixed batch agrees with sortKey of each", (t) => {
+  const c = cipher();
+  const ids = [c.next(), "foreign", c.next(), newArchiveId(), "", c.next(), cipher().next()];
+  const batch = c.sortKeys(ids);
+  t.is(batch.length, ids.length);
+  ids.forEach((id, i) => t.deepEqual(batch[i], c.sortKey(id), id));
+  t.deepEqual(batch.map((k) => k !== undefined), [true, false, true, false, false, true, false]);
+});

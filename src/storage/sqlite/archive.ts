@@ -162,24 +162,23 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async append(owner: string, item: ArchiveAppend): Promise<string> {
-    const row = this.#row(owner, item);
-    this.#write([row]);
-    return row.id;
+    return (await this.appendMany([{ owner, item }]))[0]!;
   }
 
   async appendMany(items: readonly ArchiveAppendTo[]): Promise<string[]> {
-    const rows = items.map(({ owner, item }) => this.#row(owner, item));
+    const ids = items.map(({ item }) => item.id ?? this.ids.next());
+    const keys = this.ids.sortKeys(ids);
+    const rows = items.map(({ owner, item }, i) => this.#row(owner, item, ids[i]!, keys[i]));
     this.#write(rows);
-    return rows.map((r) => r.id);
+    return ids;
   }
 
-  #row(owner: string, item: ArchiveAppend): Row {
-    const id = item.id ?? this.ids.next();
+  #row(owner: string, item: ArchiveAppend, id: string, key: Buffer | undefined): Row {
     if (id === "") throw new Error(`archive ${this.store}: an item id must not be empty`);
     const when = item.when ?? Date.now();
     if (!Number.isFinite(when)) throw new RangeError(`archive ${this.store}: 'when' must be a finite number`);
     const text = item.text === "" ? undefined : item.text;
-    return { owner, id, key: this.ids.sortKey(id) ?? null, when, with: item.with ?? "", value: JSON.stringify(item.value), text };
+    return { owner, id, key: key ?? null, when, with: item.with ?? "", value: JSON.stringify(item.value), text };
   }
 
   #write(rows: readonly Row[]): void {
