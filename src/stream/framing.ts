@@ -18,9 +18,15 @@ export interface Framing {
   close(): string;
 }
 
+// Header values (ids, domains, "1.0", "en") almost never hold a character to escape: test once, escape rarely.
+const NEEDS_ESCAPE = /[&<>"']/;
+
 function attrString(attrs: Record<string, string>): string {
   let s = "";
-  for (const k in attrs) s += ` ${k}='${escapeXML(attrs[k]!)}'`;
+  for (const k in attrs) {
+    const v = attrs[k]!;
+    s += ` ${k}='${NEEDS_ESCAPE.test(v) ? escapeXML(v) : v}'`;
+  }
   return s;
 }
 
