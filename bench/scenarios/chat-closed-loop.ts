@@ -144,8 +144,8 @@ export const chatClosedLoopArchived = closedLoopScenario({
   endpoint: (ctx) => ctx.server.tcp,
   options: {
     ...common,
-    messages: { default: 200_000, quick: 10_000, help: "measured deliveries" },
-    maxDuration: { default: 300, quick: 60, help: "longest measured phase, in seconds, for a server too slow for `messages`" },
+    messages: { default: 200_000, quick: 5_000, help: "measured deliveries" },
+    maxDuration: { default: 300, quick: 30, help: "longest measured phase, in seconds, for a server too slow for `messages`" },
   },
   compareWith: { scenario: "chat-closed-loop", metric: "cpu_per_msg_us", label: "archiving adds" },
   timeoutSeconds: (o) => 180 + o.maxDuration! + o.warmup! + o.pairs! * 0.05,

@@ -3,10 +3,11 @@
  * index.ts. It gets a running server, its own resolved options and the user pool; it opens its sessions,
  * measures one phase with `ctx.meter()`, closes everything it opened, and returns figures.
  *
- * Scenarios to come plug in the same way: MUC fan-out (`requires: ["muc"]`, the service domain in
- * `server.extra.muc`), login with 100 online contacts (rosters set up in its own setup phase), archive page
- * query (`requires: ["mam"]`), WebSocket chat (`requires: ["websocket"]`, URL in `server.extra.websocket`,
- * with a WebSocket framing of the same client). Adapters list the capabilities their server has.
+ * A scenario needing more than plain c2s says so in `requires`: MUC fan-out (`"muc"`, the service domain in
+ * `server.extra.muc`), login with online contacts (`"roster"`; rosters set up in its own set-up phase, on accounts
+ * of its own), WebSocket chat (`"websocket"`, the URL in `server.extra.websocket`, the same client over
+ * client/wire.ts), archive scenarios (`"mam"`: an optional server feature, turned on only for the scenarios
+ * requiring it, since archiving changes every chat figure). Adapters list the capabilities their server has.
  */
 import type { Meter } from "../lib/meter.js";
 import type { UserPool } from "../lib/users.js";
