@@ -8,11 +8,11 @@
  */
 import { xml } from "@xmpp/xml";
 import type { Element } from "ltx";
-import parse from "ltx/lib/parse.js";
 import { parseJid, type Jid } from "../../src/jid.js";
 import type { Logger } from "../../src/log.js";
 import type { ArchiveItem, ArchiveQuery, ArchiveStore } from "../../src/storage/types.js";
 import { xmppDateTime } from "../../src/xml/delay.js";
+import { parseXml } from "../../src/xml/element.js";
 import { StanzaError } from "../../src/xml/stanza-error.js";
 import type { MamQuery } from "./form.js";
 import { NS_DELAY, NS_FORWARD, NS_MAM, NS_RSM } from "./ns.js";
@@ -58,13 +58,9 @@ export interface ArchiveQueryTarget {
 /** The message an item holds: its value is the serialised <message/>. Null when it cannot be read. */
 export function storedMessage(item: ArchiveItem): Element | null {
   if (typeof item.value !== "string") return null;
-  try {
-    const el = parse(item.value) as Element;
-    el.attrs.xmlns = "jabber:client";
-    return el;
-  } catch {
-    return null;
-  }
+  const el = parseXml(item.value);
+  if (el !== null) el.attrs.xmlns = "jabber:client";
+  return el;
 }
 
 /** Whether an address attribute names `full` (attributes a client wrote may be unprepared). */
