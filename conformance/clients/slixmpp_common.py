@@ -124,3 +124,18 @@ class Session:
             task.cancel()
         print(json.dumps(self.report), flush=True)
         sys.exit(0 if self.report["ok"] else 1)
+
+
+def close_and_report(loop, clients, report, wait=1.0, timeout=3.0):
+    """End a script: disconnect every client (waiting at most `timeout` seconds in all), cancel what is still
+    running, print the one-line JSON report and exit 0 when it says ok, 1 otherwise."""
+    for client in clients:
+        client.disconnect(wait=wait)
+    try:
+        loop.run_until_complete(asyncio.wait_for(asyncio.gather(*(c.disconnected for c in clients)), timeout))
+    except Exception:
+        pass
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    print(json.dumps(report), flush=True)
+    sys.exit(0 if report["ok"] else 1)

@@ -9,14 +9,13 @@ line and exits 0 when every step worked, 1 otherwise.
       --room romeo-room@rooms.prosody.example --room2 alice-room@conference.palaver.example
 """
 import asyncio
-import json
 import os
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from slixmpp_common import MODES, base_arguments, make_client  # noqa: E402
+from slixmpp_common import MODES, base_arguments, close_and_report, make_client  # noqa: E402
 from slixmpp_roster import Peer, until  # noqa: E402
 
 
@@ -112,16 +111,7 @@ def main():
         report["ok"] = True
     except Exception as exc:  # the report says what broke; the exit code says that something did
         report["error"] = f"{type(exc).__name__}: {exc}"
-    for peer in (a, b):
-        peer.client.disconnect(wait=0.5)
-    try:
-        loop.run_until_complete(asyncio.wait_for(asyncio.gather(a.client.disconnected, b.client.disconnected), 2.0))
-    except Exception:
-        pass
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    print(json.dumps(report), flush=True)
-    sys.exit(0 if report["ok"] else 1)
+    close_and_report(loop, (a.client, b.client), report, wait=0.5, timeout=2.0)
 
 
 if __name__ == "__main__":

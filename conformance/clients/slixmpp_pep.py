@@ -12,14 +12,13 @@ import argparse
 import asyncio
 import base64
 import hashlib
-import json
 import os
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from slixmpp_common import base_arguments, make_client  # noqa: E402
+from slixmpp_common import base_arguments, close_and_report, make_client  # noqa: E402
 
 PLUGINS = ("xep_0030", "xep_0060", "xep_0115", "xep_0163", "xep_0172", "xep_0084")
 AVATAR = b"\x89PNG\r\n\x1a\n" + b"slixmpp pep avatar " * 40
@@ -127,16 +126,7 @@ def main():
         report["ok"] = True
     except BaseException as exc:  # the report says what broke; the exit code says that something did
         report["error"] = f"{type(exc).__name__}: {exc}"
-    for peer in (a, b):
-        peer.client.disconnect(wait=1.0)
-    try:
-        loop.run_until_complete(asyncio.wait_for(asyncio.gather(a.client.disconnected, b.client.disconnected), 3.0))
-    except Exception:
-        pass
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    print(json.dumps(report), flush=True)
-    sys.exit(0 if report["ok"] else 1)
+    close_and_report(loop, (a.client, b.client), report)
 
 
 if __name__ == "__main__":

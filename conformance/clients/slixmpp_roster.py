@@ -10,14 +10,13 @@ update, 1 otherwise.
 """
 import argparse
 import asyncio
-import json
 import os
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from slixmpp_common import base_arguments, make_client  # noqa: E402
+from slixmpp_common import base_arguments, close_and_report, make_client  # noqa: E402
 
 
 class Peer:
@@ -128,16 +127,7 @@ def main():
         report["error"] = f"{type(exc).__name__}: {exc}"
     report["a"] = {**a.report(), "subscription": a.subscription(b.client.boundjid.bare)}
     report["b"] = {**b.report(), "subscription": b.subscription(a.client.boundjid.bare)}
-    for peer in (a, b):
-        peer.client.disconnect(wait=1.0)
-    try:
-        loop.run_until_complete(asyncio.wait_for(asyncio.gather(a.client.disconnected, b.client.disconnected), 3.0))
-    except Exception:
-        pass
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    print(json.dumps(report), flush=True)
-    sys.exit(0 if report["ok"] else 1)
+    close_and_report(loop, (a.client, b.client), report)
 
 
 if __name__ == "__main__":
