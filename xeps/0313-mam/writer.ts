@@ -3,8 +3,7 @@
  *
  * When: appends that need nothing else are queued while the router works and written together by a
  * `process.nextTick` scheduled with the first of them, i.e. as soon as the synchronous routing work of the current
- * turn is done: before any further input is read and before any timer runs, and in the common case before the
- * transports' corked writes of the same turn leave (they are flushed by nextTicks scheduled later). With the SQLite
+ * turn is done: before any further input is read and before any timer runs. With the SQLite
  * driver the batch is one transaction (`appendMany`: one WAL commit for all its items; in bursts of 10 to 50
  * messages that measured under half the CPU per item of committing each), committed synchronously in that tick.
  * Routing never waits for storage. DESIGN ("Storage") asks that a message be durable before it is acknowledged:

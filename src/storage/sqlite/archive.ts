@@ -34,7 +34,7 @@ const DELETE_ROWS_MAX = 4096;
 const INSERT =
   "INSERT INTO archive (store, owner, id, idkey, when_ms, with_jid, value) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq";
 const INSERT_TEXT = "INSERT INTO archive_fts_pending (seq, text, scope) VALUES (?, ?, ?)";
-/** Counters and time bookkeeping, once per owner (and correspondent) per batch: see `#appendAll`. */
+/** Counters and time bookkeeping, once per owner (and correspondent) per batch: see `#bookkeep`. */
 const COUNT_UP =
   "INSERT INTO archive_counts (store, owner, with_jid, n) VALUES (?, ?, ?, ?) " +
   "ON CONFLICT (store, owner, with_jid) DO UPDATE SET n = n + excluded.n";
