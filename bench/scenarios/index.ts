@@ -5,7 +5,7 @@
  */
 import { archivePage } from "./archive-page.js";
 import { chatClosedLoop, chatClosedLoopArchived, chatWebsocket } from "./chat-closed-loop.js";
-import { chatFixedRate } from "./chat-fixed-rate.js";
+import { chatFixedRate, chatFixedRateArchived } from "./chat-fixed-rate.js";
 import { idleTcp, idleTls } from "./idle.js";
 import { loginPlain, loginScramSha1, loginScramSha256 } from "./login.js";
 import { mucFanout } from "./muc-fanout.js";
@@ -26,5 +26,6 @@ export const SCENARIOS: readonly Scenario[] = [
   mucFanout,
   presenceLogin,
   chatClosedLoopArchived,
+  chatFixedRateArchived,
   archivePage,
 ];
