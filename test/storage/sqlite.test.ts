@@ -203,7 +203,7 @@ test("an owner's time bookkeeping records how far back items were appended, and 
     await a.append("alice@example.com", { when: 2500, value: 4 });
     await a.append("bob@example.com", { when: 1000, value: 5 });
     const raw = new Database(file, { readonly: true });
-    const owners = () => raw.prepare("SELECT owner, max_when, disorder FROM archive_owners ORDER BY owner").all();
+    const owners = () => raw.prepare("SELECT owner, max_when, disorder FROM archives ORDER BY owner").all();
     try {
       t.deepEqual(owners(), [
         { owner: "alice@example.com", max_when: 3000, disorder: 1500 },
@@ -213,9 +213,9 @@ test("an owner's time bookkeeping records how far back items were appended, and 
       t.is((owners()[0] as { disorder: number }).disorder, 1500, "items remain: the bookkeeping stays");
       await a.delete("alice@example.com");
       t.deepEqual(owners(), [{ owner: "bob@example.com", max_when: 1000, disorder: 0 }]);
-      t.deepEqual(raw.prepare("SELECT owner, with_jid, n FROM archive_counts").all(), [
-        { owner: "bob@example.com", with_jid: "", n: 1 },
-      ]);
+      t.deepEqual(raw.prepare(
+        "SELECT s.owner, j.jid, c.n FROM archive_counts c JOIN archives s ON s.id = c.archive_id JOIN archive_jids j ON j.id = c.with_id",
+      ).all(), [{ owner: "bob@example.com", jid: "", n: 1 }]);
     } finally {
       raw.close();
     }
@@ -340,6 +340,107 @@ test("an archive written by schema 1 keeps its items, ids, counts and time filte
     t.deepEqual(range.ok && range.items.map((x) => x.id), ["old10", "old11", "old12"]);
     await t.throwsAsync(a.append("alice@example.com", { id: "old5", value: 1 }), { message: /exists already/ });
     await t.throwsAsync(a.append("alice@example.com", { id: newer, value: 1 }), { message: /exists already/ });
+  });
+});
+
+// ---- migration 3: archives and correspondents by number ----
+
+test("an archive written by schema 2 keeps items, ids, counts, times, pending text and searches after migration 3", async (t) => {
+  const file = tempDb();
+  const v2 = new Database(file);
+  v2.pragma("journal_mode = WAL");
+  migrate(v2, MIGRATIONS.slice(0, 2));
+  // Written as schema 2 wrote them (archive.ts of that version): ids the store made (by their key) and a caller's
+  // own, counters and owner times per batch, text in archive_fts for some items and still pending for others.
+  const { ArchiveIdCipher } = await import("../../src/storage/archive-id.js");
+  const { scopeToken } = await import("../../src/storage/sqlite/fts-query.js");
+  const cipher = new ArchiveIdCipher(v2.prepare("SELECT value FROM archive_meta WHERE name = 'id-key'").pluck().get() as Buffer);
+  const insert = v2.prepare(
+    "INSERT INTO archive (store, owner, id, idkey, when_ms, with_jid, value) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+  );
+  const made: string[] = [];
+  const rows: [string, string, string | null, number, string, string][] = [];
+  for (let i = 0; i < 20; i++) {
+    const id = i === 3 ? "own-id" : cipher.next();
+    if (i !== 3) made.push(id);
+    rows.push(["alice@example.com", id, i === 3 ? null : "key", 1_000 + (i === 10 ? -500 : i), i % 2 ? "bob@example.com" : "carol@example.com", JSON.stringify({ i })]);
+  }
+  rows.push(["bob@example.com", cipher.next(), "key", 5_000, "alice@example.com", JSON.stringify({ i: 100 })]);
+  for (const [owner, id, key, when, withJid, value] of rows) {
+    const seq = insert.pluck().get("mam/archive", owner, id, key === null ? null : cipher.sortKey(id), when, withJid, value) as number;
+    const text = `word${seq} shared`;
+    const scope = scopeToken("mam/archive", owner);
+    if (seq % 2) v2.prepare("INSERT INTO archive_fts (rowid, text, scope) VALUES (?, ?, ?)").run(seq, text, scope);
+    else v2.prepare("INSERT INTO archive_fts_pending (seq, text, scope) VALUES (?, ?, ?)").run(seq, text, scope);
+  }
+  v2.exec(`
+    INSERT INTO archive_counts (store, owner, with_jid, n) SELECT store, owner, with_jid, count(*) FROM archive GROUP BY 1, 2, 3;
+    INSERT INTO archive_owners (store, owner, max_when, disorder) VALUES
+      ('mam/archive', 'alice@example.com', 1019, 509), ('mam/archive', 'bob@example.com', 5000, 0);
+  `);
+  v2.close();
+
+  await withStorage(openSqliteStorage(file), async (s) => {
+    const a = s.archive("mam/archive");
+    const all = await a.query("alice@example.com", {});
+    t.true(all.ok && all.count === 20);
+    t.deepEqual(all.ok && all.items.map((x) => (x.value as { i: number }).i), Array.from({ length: 20 }, (_, i) => i));
+    t.is(all.ok && all.items[3]!.id, "own-id");
+    t.is(all.ok && all.items[1]!.with, "bob@example.com");
+    const page = await a.query("alice@example.com", { before: made[10]!, limit: 3 });
+    t.deepEqual(page.ok && page.items.map((x) => x.id), [made[7], made[8], made[9]]);
+    t.deepEqual((await a.query("alice@example.com", { after: "own-id", limit: 1 })).ok, true);
+    const withBob = await a.query("alice@example.com", { with: "bob@example.com", limit: 0 });
+    t.true(withBob.ok && withBob.count === 10, "counters carried over");
+    const range = await a.query("alice@example.com", { start: 400, end: 600 });
+    t.deepEqual(range.ok && range.items.map((x) => (x.value as { i: number }).i), [10], "the disorder carried over");
+    for (const seq of [2, 3]) {
+      const hit = await a.query("alice@example.com", { fulltext: `word${seq}` });
+      t.true(hit.ok && hit.items.length === 1, `text of item ${seq} (pending or indexed) is found`);
+    }
+    const shared = await a.query("alice@example.com", { fulltext: "shared", limit: 0 });
+    t.true(shared.ok && shared.count === 20, "searches stay within the owner's archive");
+    await t.throwsAsync(a.append("alice@example.com", { id: "own-id", value: 1 }), { message: /exists already/ });
+    await t.throwsAsync(a.append("bob@example.com", { id: made[0]!, value: 1 }), { message: /exists already/ });
+    const later = await a.append("alice@example.com", { when: 2_000, with: "dave@example.com", value: { i: 20 }, text: "fresh" });
+    const fresh = await a.query("alice@example.com", { fulltext: "fresh" });
+    t.deepEqual(fresh.ok && fresh.items.map((x) => x.id), [later]);
+  });
+  const raw = new Database(file, { readonly: true });
+  try {
+    t.is(schemaVersion(raw), 3);
+    const tables = raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[];
+    t.false(tables.includes("archive_owners"));
+    t.deepEqual(raw.prepare("SELECT owner, max_when, disorder FROM archives ORDER BY owner").all(), [
+      { owner: "alice@example.com", max_when: 2_000, disorder: 509 },
+      { owner: "bob@example.com", max_when: 5_000, disorder: 0 },
+    ]);
+  } finally {
+    raw.close();
+  }
+});
+
+test("removing an archive's items forgets the archive and the correspondents no other item names", async (t) => {
+  const file = tempDb();
+  await withStorage(openSqliteStorage(file), async (s) => {
+    const a = s.archive("mam/archive");
+    await a.append("alice@example.com", { with: "bob@example.com", value: 1 });
+    await a.append("alice@example.com", { with: "only-alice-knows@example.com", value: 2 });
+    await a.append("carol@example.com", { with: "bob@example.com", value: 3 });
+    t.is(await a.delete("alice@example.com"), 2);
+    const raw = new Database(file, { readonly: true });
+    try {
+      t.deepEqual(raw.prepare("SELECT owner FROM archives").pluck().all(), ["carol@example.com"]);
+      t.deepEqual(raw.prepare("SELECT jid FROM archive_jids ORDER BY jid").pluck().all(), ["bob@example.com"]);
+    } finally {
+      raw.close();
+    }
+    // Both come back when used again, with new numbers.
+    await a.append("alice@example.com", { with: "only-alice-knows@example.com", value: 4, text: "again" });
+    const p = await a.query("alice@example.com", { with: "only-alice-knows@example.com" });
+    t.deepEqual(p.ok && p.items.map((x) => x.value), [4]);
+    const found = await a.query("alice@example.com", { fulltext: "again" });
+    t.deepEqual(found.ok && found.items.map((x) => x.value), [4]);
   });
 });
 

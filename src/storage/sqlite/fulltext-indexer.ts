@@ -10,7 +10,11 @@ import type { Statements } from "./statements.js";
 
 const log = createLogger({ component: "storage/sqlite" });
 
-const MOVE = "INSERT INTO archive_fts (rowid, text, scope) SELECT seq, text, scope FROM archive_fts_pending ORDER BY seq";
+/** The scope token (fts-query.ts) is the item's archive's. */
+const MOVE =
+  "INSERT INTO archive_fts (rowid, text, scope) " +
+  "SELECT p.seq, p.text, s.scope FROM archive_fts_pending p JOIN archive a ON a.seq = p.seq JOIN archives s ON s.id = a.archive_id " +
+  "ORDER BY p.seq";
 const CLEAR = "DELETE FROM archive_fts_pending";
 
 /** How long appended text may wait for the index when no full-text query asks for it. */

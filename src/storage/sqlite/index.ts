@@ -9,6 +9,7 @@ import { byName } from "../shared.js";
 import type { ArchiveStore, KeyValStore, MapStore, Storage } from "../types.js";
 import { SqliteAccountStore } from "./accounts.js";
 import { SqliteArchiveStore } from "./archive.js";
+import { ArchiveNames } from "./archive-names.js";
 import { FulltextIndexer } from "./fulltext-indexer.js";
 import { SqliteKeyValStore } from "./keyval.js";
 import { SqliteMapStore } from "./map.js";
@@ -76,6 +77,7 @@ class SqliteStorage implements Storage {
   readonly #sql: Statements;
   readonly #indexer: FulltextIndexer;
   readonly #ids: ArchiveIdCipher;
+  readonly #names: ArchiveNames;
   readonly #keyvals = new Map<string, KeyValStore>();
   readonly #maps = new Map<string, MapStore>();
   readonly #archives = new Map<string, ArchiveStore>();
@@ -85,6 +87,7 @@ class SqliteStorage implements Storage {
     this.#sql = new Statements(db);
     this.accounts = new SqliteAccountStore(this.#sql);
     this.#indexer = new FulltextIndexer(db, this.#sql);
+    this.#names = new ArchiveNames(this.#sql);
     this.#indexer.flush(); // text a previous run committed but did not index
     this.#ids = new ArchiveIdCipher(db.prepare("SELECT value FROM archive_meta WHERE name = 'id-key'").pluck().get() as Buffer);
   }
@@ -98,7 +101,7 @@ class SqliteStorage implements Storage {
   }
 
   archive(name: string): ArchiveStore {
-    return byName(this.#archives, name, () => new SqliteArchiveStore(this.#db, this.#sql, this.#indexer, this.#ids, name));
+    return byName(this.#archives, name, () => new SqliteArchiveStore(this.#db, this.#sql, this.#indexer, this.#ids, this.#names, name));
   }
 
   newArchiveId(): string {

@@ -6,6 +6,7 @@
  */
 import type Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
+import { scopeToken } from "./fts-query.js";
 
 export interface Migration {
   /** 1, 2, 3, ... without gaps. */
@@ -136,6 +137,104 @@ export const MIGRATIONS: readonly Migration[] = [
         DROP TRIGGER archive_inserted;
       `);
       db.prepare("INSERT INTO archive_meta (name, value) VALUES ('id-key', ?)").run(randomBytes(16));
+    },
+  },
+  {
+    version: 3,
+    name: "archive: archives and correspondents by number, full-text scope kept once per archive",
+    // Why: every item carried its store, owner and correspondent as text in the row and in both per-owner indexes
+    // (about 50 bytes per index entry), and its pending text carried a 33-character scope token. With numbers, index
+    // entries are a few bytes: fewer and fuller index pages, measured about 40 % less CPU per archived message.
+    // Items keep their seq (the full-text index is keyed by it) and their ids.
+    up: (db) => {
+      db.exec(`
+        -- Text not yet indexed goes into the index now: the pending table changes shape.
+        INSERT INTO archive_fts (rowid, text, scope) SELECT seq, text, scope FROM archive_fts_pending ORDER BY seq;
+        DROP TRIGGER archive_deleted;
+        DROP TABLE archive_fts_pending;
+
+        -- One row per archive (a store's owner): its number, its full-text scope token (fts-query.ts), and the time
+        -- bookkeeping that archive_owners held (see its comment in migration 1).
+        CREATE TABLE archives (
+          id       INTEGER PRIMARY KEY,
+          store    TEXT NOT NULL,
+          owner    TEXT NOT NULL,
+          scope    TEXT NOT NULL,
+          max_when INTEGER,                      -- NULL until the first item
+          disorder INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (store, owner)
+        );
+        -- Correspondents ('with'), by number.
+        CREATE TABLE archive_jids (
+          id  INTEGER PRIMARY KEY,
+          jid TEXT NOT NULL UNIQUE
+        );
+      `);
+      const addArchive = db.prepare("INSERT INTO archives (store, owner, scope, max_when, disorder) VALUES (?, ?, ?, ?, ?)");
+      const known = db.prepare("SELECT max_when, disorder FROM archive_owners WHERE store = ? AND owner = ?");
+      const span = db.prepare(
+        "SELECT max(when_ms) AS hi, min(when_ms) AS lo FROM archive INDEXED BY archive_owner WHERE store = ? AND owner = ?",
+      );
+      const owners = db.prepare("SELECT store, owner FROM archive GROUP BY store, owner").all() as { store: string; owner: string }[];
+      for (const { store, owner } of owners) {
+        // Every owner with items has its bookkeeping; were one missing, its whole time span is a safe disorder.
+        const times = (known.get(store, owner) as { max_when: number; disorder: number } | undefined) ??
+          ((r: { hi: number; lo: number }) => ({ max_when: r.hi, disorder: r.hi - r.lo }))(span.get(store, owner) as { hi: number; lo: number });
+        addArchive.run(store, owner, scopeToken(store, owner), times.max_when, times.disorder);
+      }
+      db.exec(`
+        INSERT INTO archive_jids (jid) SELECT DISTINCT with_jid FROM archive;
+
+        CREATE TABLE archive_v3 (
+          seq     INTEGER PRIMARY KEY,
+          archive_id INTEGER NOT NULL,           -- archives.id
+          with_id INTEGER NOT NULL,              -- archive_jids.id
+          id      TEXT NOT NULL,
+          idkey   BLOB,                          -- the sort key of an id the store made; NULL for ids a caller chose
+          when_ms INTEGER NOT NULL,
+          value   TEXT NOT NULL                  -- JSON
+        );
+        INSERT INTO archive_v3 (seq, archive_id, with_id, id, idkey, when_ms, value)
+          SELECT a.seq, s.id, j.id, a.id, a.idkey, a.when_ms, a.value
+          FROM archive a JOIN archives s ON s.store = a.store AND s.owner = a.owner JOIN archive_jids j ON j.jid = a.with_jid
+          ORDER BY a.seq;
+        DROP TABLE archive;
+        ALTER TABLE archive_v3 RENAME TO archive;
+        -- As before, each index ends with the rowid (seq): "seq < ? ORDER BY seq DESC LIMIT n" is a seek plus n steps.
+        CREATE INDEX archive_owner ON archive (archive_id);
+        CREATE INDEX archive_owner_with ON archive (archive_id, with_id);
+        -- An id the store made is unique in the whole database (each is made once); an id a caller chose is unique
+        -- in its store, which the store checks before inserting one (archive.ts): such ids are rare (items from
+        -- schema 1), and a store column in every row would cost more.
+        CREATE UNIQUE INDEX archive_key ON archive (idkey) WHERE idkey IS NOT NULL;
+        CREATE INDEX archive_foreign_id ON archive (id) WHERE idkey IS NULL;
+
+        CREATE TABLE archive_counts_v3 (
+          archive_id INTEGER NOT NULL,
+          with_id    INTEGER NOT NULL,
+          n          INTEGER NOT NULL,
+          PRIMARY KEY (archive_id, with_id)
+        ) WITHOUT ROWID;
+        INSERT INTO archive_counts_v3 (archive_id, with_id, n)
+          SELECT archive_id, with_id, count(*) FROM archive GROUP BY archive_id, with_id;
+        DROP TABLE archive_counts;
+        ALTER TABLE archive_counts_v3 RENAME TO archive_counts;
+        -- Finds the correspondents no archive refers to any more (removed with the last item that named them).
+        CREATE INDEX archive_counts_with ON archive_counts (with_id);
+        DROP TABLE archive_owners;
+
+        -- Words of items not yet in archive_fts (see fulltext-indexer.ts); the scope comes from the item's archive.
+        CREATE TABLE archive_fts_pending (
+          seq  INTEGER PRIMARY KEY,              -- archive.seq
+          text TEXT NOT NULL
+        );
+
+        CREATE TRIGGER archive_deleted AFTER DELETE ON archive BEGIN
+          UPDATE archive_counts SET n = n - 1 WHERE archive_id = OLD.archive_id AND with_id = OLD.with_id;
+          DELETE FROM archive_fts WHERE rowid = OLD.seq;
+          DELETE FROM archive_fts_pending WHERE seq = OLD.seq;
+        END;
+      `);
     },
   },
 ];
