@@ -232,6 +232,8 @@ export default defineModule({
       const parsed = parseQuery(ctx.payload);
       if (!parsed.ok) return parsed.error;
       const requester = ctx.origin;
+      // What was routed before the query is in the archive: the batch being gathered is written first.
+      await writer.settled(ctx.to.bare);
       return runArchiveQuery({
         store,
         owner: ctx.to.bare,
@@ -245,7 +247,11 @@ export default defineModule({
     }, { to: "bare" });
 
     api.iq("get", NS_MAM, "query", (ctx) => (mine(ctx) ? queryForm() : forbidden()), { to: "bare" });
-    api.iq("get", NS_MAM, "metadata", (ctx) => (mine(ctx) ? archiveMetadata(store, ctx.to.bare) : forbidden()), { to: "bare" });
+    api.iq("get", NS_MAM, "metadata", async (ctx) => {
+      if (!mine(ctx)) return forbidden();
+      await writer.settled(ctx.to.bare);
+      return archiveMetadata(store, ctx.to.bare);
+    }, { to: "bare" });
 
     api.iq("get", NS_MAM, "prefs", (ctx) => (mine(ctx) ? prefsElement(matcherOf(ctx.to.bare).prefs) : forbidden()), { to: "bare" });
     api.iq("set", NS_MAM, "prefs", async (ctx) => {

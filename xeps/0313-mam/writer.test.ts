@@ -42,9 +42,9 @@ const deferred = <T>() => {
   return { promise, resolve };
 };
 
-test("appends of one turn are written together, once the synchronous work is done", async (t) => {
+test("without gathering, appends of one turn are written together once the synchronous work is done", async (t) => {
   const { store, calls } = recordingStore();
-  const w = new ArchiveWriter(store, recordingLog().log, new WriteBarrier());
+  const w = new ArchiveWriter(store, recordingLog().log, new WriteBarrier(), 0);
   w.write("a", { value: 1 });
   w.write("b", { value: 2 });
   w.write("a", { value: 3 });
@@ -56,9 +56,36 @@ test("appends of one turn are written together, once the synchronous work is don
   t.deepEqual(calls, [["a:1", "b:2", "a:3"], ["a:4"]], "a single item is a plain append");
 });
 
+test("appends are gathered for a few ms into one batch; a full batch, a query or unloading writes at once", async (t) => {
+  const { store, calls } = recordingStore();
+  const barrier = new WriteBarrier();
+  const w = new ArchiveWriter(store, recordingLog().log, barrier, 30);
+  let acked = false;
+  w.write("a", { value: 1 });
+  barrier.after(() => { acked = true; });
+  await new Promise((r) => setImmediate(r));
+  w.write("b", { value: 2 });
+  await new Promise((r) => setTimeout(r, 5));
+  t.deepEqual(calls, [], "still gathering, across turns");
+  t.false(acked, "an acknowledgement waits for the gathered batch");
+  await new Promise((r) => setTimeout(r, 40));
+  t.deepEqual(calls, [["a:1", "b:2"]], "one batch once the time is up");
+  await new Promise((r) => setImmediate(r));
+  t.true(acked);
+
+  for (let i = 0; i < 1000; i++) w.write("c", { value: i });
+  await new Promise((r) => process.nextTick(r));
+  t.is(calls.length, 2, "a full batch does not wait");
+  t.is(calls[1]!.length, 1000);
+
+  w.write("d", { value: "queried" });
+  await w.settled("d");
+  t.deepEqual(calls[2], ["d:queried"], "settled (a query, unloading) writes the batch at once");
+});
+
 test("a gated append keeps its archive's order; other archives do not wait; a closed gate writes nothing", async (t) => {
   const { store, written } = recordingStore();
-  const w = new ArchiveWriter(store, recordingLog().log, new WriteBarrier());
+  const w = new ArchiveWriter(store, recordingLog().log, new WriteBarrier(), 0);
   const gate = deferred<boolean>();
   const no = deferred<boolean>();
   w.write("a", { value: "first" }, gate.promise);
@@ -98,7 +125,7 @@ test("without appendMany, items are appended one by one in order", async (t) => 
 test("an acknowledgement asked for after an append, in the same turn, waits for that append's commit", async (t) => {
   const { store, calls } = recordingStore();
   const barrier = new WriteBarrier();
-  const w = new ArchiveWriter(store, recordingLog().log, barrier);
+  const w = new ArchiveWriter(store, recordingLog().log, barrier, 0);
   const gate = deferred<boolean>();
   w.write("a", { value: 1 });
   const seen: string[][][] = [];
