@@ -444,6 +444,28 @@ test("removing an archive's items forgets the archive and the correspondents no 
   });
 });
 
+test("a batch that fails leaves no trace of the archives and correspondents it introduced", async (t) => {
+  const file = tempDb();
+  await withStorage(openSqliteStorage(file), async (s) => {
+    const a = s.archive("mam/archive");
+    await a.append("alice@example.com", { id: "taken", value: 0 });
+    await t.throwsAsync(a.appendMany!([
+      { owner: "new@example.com", item: { with: "stranger@example.com", value: 1 } },
+      { owner: "new@example.com", item: { id: "taken", value: 2 } },
+    ]), { message: /exists already/ });
+    // The same names again, now in a batch that commits; then a second correspondent made after the failure.
+    await a.append("new@example.com", { with: "stranger@example.com", value: 3 });
+    await a.append("new@example.com", { with: "other@example.com", value: 4 });
+  });
+  await withStorage(openSqliteStorage(file), async (s) => {
+    const a = s.archive("mam/archive");
+    const p = await a.query("new@example.com", {});
+    t.deepEqual(p.ok && p.items.map((x) => [x.value, x.with]), [[3, "stranger@example.com"], [4, "other@example.com"]]);
+    const withStranger = await a.query("new@example.com", { with: "stranger@example.com" });
+    t.deepEqual(withStranger.ok && withStranger.items.map((x) => x.value), [3]);
+  });
+});
+
 test("ids the store makes keep their key across reopening the database", async (t) => {
   const file = tempDb();
   let id = "";

@@ -3,6 +3,9 @@
  * correspondent JID has a row of its own, and items hold the numbers. Lookups go through a bounded in-memory cache,
  * since every appended item needs two of them.
  *
+ * Numbers made inside a write transaction are cached at once (later items of the batch need them) and forgotten
+ * again if that transaction rolls back (`rolledBack`): a cached number must always have its row.
+ *
  * The cache assumes this connection is the only one that removes names (removals happen when an archive empties,
  * in `SqliteArchiveStore.#tidy`, which runs in the server process; command-line tools never write archives).
  */
@@ -58,6 +61,9 @@ export class ArchiveNames {
   readonly #archives = new TwoGenerationCache<string, number>();
   readonly #jids = new TwoGenerationCache<string, number>();
   readonly #jidNames = new TwoGenerationCache<number, string>();
+  /** Archives (cache keys) and correspondents made by the write transaction under way. */
+  #madeArchives: string[] = [];
+  #madeJids: string[] = [];
 
   constructor(private readonly sql: Statements) {}
 
@@ -78,6 +84,7 @@ export class ArchiveNames {
     if (id !== undefined) return id;
     const made = Number(this.sql.get(ADD_ARCHIVE).run(store, owner, scopeToken(store, owner)).lastInsertRowid);
     this.#archives.set(`${store}\n${owner}`, made);
+    this.#madeArchives.push(`${store}\n${owner}`);
     return made;
   }
 
@@ -97,6 +104,7 @@ export class ArchiveNames {
     if (id !== undefined) return id;
     const made = Number(this.sql.get(ADD_JID).run(jid).lastInsertRowid);
     this.#jids.set(jid, made);
+    this.#madeJids.push(jid);
     return made;
   }
 
@@ -109,6 +117,19 @@ export class ArchiveNames {
       this.#jidNames.set(id, jid);
     }
     return jid;
+  }
+
+  /** The write transaction that made numbers committed: they stay. */
+  committed(): void {
+    this.#madeArchives = [];
+    this.#madeJids = [];
+  }
+
+  /** The write transaction rolled back: the numbers it made are gone with their rows. */
+  rolledBack(): void {
+    for (const key of this.#madeArchives) this.#archives.delete(key);
+    for (const jid of this.#madeJids) this.#jids.delete(jid);
+    this.committed();
   }
 
   /** After a delete: forget the archive when it holds nothing more, and correspondents nobody refers to. */

@@ -193,7 +193,13 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   #write(rows: readonly Row[]): void {
-    this.#appendAll(rows);
+    try {
+      this.#appendAll(rows);
+    } catch (err) {
+      this.names.rolledBack();
+      throw err;
+    }
+    this.names.committed();
     if (rows.some((r) => r.text !== undefined)) this.indexer.added();
   }
 
