@@ -5,7 +5,7 @@
  * `gatherMs` (5) after the first of them, or at once when the batch reaches MAX_BATCH items. With the SQLite driver a
  * batch is one transaction (`appendMany`), and a commit costs much more than the items in it: it writes every index
  * page the batch touched to the WAL, and each message touches pages of two archives. Committing each message of a
- * chat at 2,000 messages/s on its own measured about 4 times the CPU of routing it; a few ms of gathering lets one
+ * chat at 2,000 messages/s on its own measured 3.5 times the CPU of routing it; a few ms of gathering lets one
  * commit carry several messages. Routing never waits for storage. DESIGN ("Storage") asks that a message be durable
  * before it is acknowledged: every batch, and every write waiting behind a gate, is tracked by the server's write
  * barrier (`durability`), which stream management's <a/> waits for; an archive query, and unloading, write the
