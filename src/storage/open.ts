@@ -9,7 +9,7 @@ import type { Storage } from "./types.js";
 export async function openStorage(config: StorageConfig, dataDir: string): Promise<Storage> {
   switch (config.driver) {
     case "sqlite":
-      return openSqliteStorage(resolve(dataDir, config.file));
+      return openSqliteStorage(resolve(dataDir, config.file), { backgroundCheckpoints: true });
     case "postgres":
       return openPostgresStorage({ url: config.url, schema: config.schema, poolSize: config.poolSize });
   }

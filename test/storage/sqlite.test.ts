@@ -42,6 +42,28 @@ async function withStorage<T>(s: Storage, fn: (s: Storage) => Promise<T>): Promi
 
 // ---- opening and migrations ----
 
+test("background checkpoints copy the WAL into the database file; closing stops them and removes the WAL", async (t) => {
+  const file = tempDb();
+  const s = openSqliteStorage(file, { backgroundCheckpoints: true });
+  try {
+    const a = s.archive("mam/archive");
+    for (let i = 0; i < 200; i++) await a.append("alice@example.com", { value: i, text: `word${i}` });
+    // Far fewer frames than the automatic checkpoint's threshold: only the worker copies them this soon.
+    const copied = async () => fs.statSync(file).size > 64 * 1024;
+    let ok = false;
+    for (let i = 0; i < 40 && !ok; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ok = await copied();
+    }
+    t.true(ok, "the database file holds what was committed");
+    const p = await a.query("alice@example.com", { fulltext: "word199" });
+    t.true(p.ok && p.items.length === 1);
+  } finally {
+    await s.close();
+  }
+  t.false(fs.existsSync(`${file}-wal`), "the last connection closed cleans the WAL up");
+});
+
 test("a new file is migrated to the latest version, in WAL mode", async (t) => {
   const file = tempDb();
   await openSqliteStorage(file).close();

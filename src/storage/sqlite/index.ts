@@ -10,6 +10,7 @@ import type { ArchiveStore, KeyValStore, MapStore, Storage } from "../types.js";
 import { SqliteAccountStore } from "./accounts.js";
 import { SqliteArchiveStore } from "./archive.js";
 import { ArchiveNames } from "./archive-names.js";
+import { BackgroundCheckpointer } from "./checkpointer.js";
 import { FulltextIndexer } from "./fulltext-indexer.js";
 import { SqliteKeyValStore } from "./keyval.js";
 import { SqliteMapStore } from "./map.js";
@@ -30,6 +31,11 @@ export interface SqliteOptions {
    * stored values, so message bodies: never log it at info level.
    */
   trace?: (sql: string) => void;
+  /**
+   * Copy the WAL back into the database mostly on a worker thread (checkpointer.ts), so that commits seldom stall
+   * the event loop; for the server. Ignored for ":memory:". Default false.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -61,7 +67,8 @@ export function openSqliteStorage(file: string, options: SqliteOptions = {}): St
     db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     migrate(db);
-    return new SqliteStorage(db);
+    const onDisk = file !== ":memory:" && file !== "";
+    return new SqliteStorage(db, options.backgroundCheckpoints && onDisk ? new BackgroundCheckpointer(db) : undefined);
   } catch (err) {
     db.close();
     throw err;
@@ -82,7 +89,7 @@ class SqliteStorage implements Storage {
   readonly #maps = new Map<string, MapStore>();
   readonly #archives = new Map<string, ArchiveStore>();
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, private readonly checkpointer?: BackgroundCheckpointer) {
     this.#db = db;
     this.#sql = new Statements(db);
     this.accounts = new SqliteAccountStore(this.#sql);
@@ -113,6 +120,7 @@ class SqliteStorage implements Storage {
     try {
       this.#indexer.flush();
     } finally {
+      await this.checkpointer?.stop();
       this.#db.close();
     }
   }
