@@ -4,7 +4,7 @@
  * Items are in archive order: insertion order, `seq`. An item names its archive (store and owner) and its
  * correspondent by number (archive-names.ts). Every query becomes a seq range plus filters, read in seq order:
  * - `after` / `before` ids are looked up once and become `seq > x` / `seq < y`: ids the store made by their sort key
- *   (unique index on (idkey, archive_id), see archive-id.ts), ids a caller chose by the id itself; `afterId` / `beforeId`
+ *   (unique index on idkey, see archive-id.ts), ids a caller chose by the id itself (index on id); `afterId` / `beforeId`
  *   likewise, but narrow the filters' range (so they count) rather than set the cursors;
  * - `start` / `end` become a seq range by a binary search over the owner's items (each probe one seek on
  *   archive_id and a row read; about 20 to 30 probes): exact while the owner's items were appended in timestamp
