@@ -20,6 +20,8 @@ export class BackgroundCheckpointer {
 
   constructor(db: Database.Database, intervalMs = 250) {
     this.#worker = new Worker(new URL("./checkpoint-worker.js", import.meta.url), { workerData: { file: db.name, intervalMs } });
+    // It never keeps the process alive: a process that ends without closing the storage ends like one without it.
+    this.#worker.unref();
     this.#worker.on("error", (err) => {
       // Nothing depends on it: the server's own automatic checkpoints go on.
       if (!this.#stopping) log.warn("background checkpoints stopped", { err });
