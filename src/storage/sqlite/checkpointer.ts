@@ -32,9 +32,13 @@ export class BackgroundCheckpointer {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    // Held again while stopping: whoever awaits this must see it end.
+    this.#worker.ref();
     const exited = new Promise<void>((resolve) => this.#worker.once("exit", () => resolve()));
     this.#worker.postMessage("stop");
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => { timer = setTimeout(resolve, 2000); })]);
+    clearTimeout(timer);
     await this.#worker.terminate();
   }
 }
