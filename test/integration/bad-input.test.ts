@@ -6,10 +6,9 @@
 import test, { type ExecutionContext } from "ava";
 import type { Element } from "ltx";
 import net from "node:net";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { HEADER, RawClient } from "../helpers/raw-client.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { garbageCollector, until } from "../helpers/release.js";
 import { Watcher } from "../helpers/watcher.js";
 
 const NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
@@ -349,27 +348,6 @@ test("a second login with the same resource replaces the first, which gets a con
 });
 
 // ---- many connections, timeouts ----
-
-/** `global.gc` when the process has it, else one obtained through V8 flags; null when neither works. */
-function garbageCollector(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  try {
-    v8.setFlagsFromString("--expose-gc");
-    return vm.runInNewContext("gc") as () => void;
-  } catch {
-    return null;
-  }
-}
-
-async function until(cond: () => boolean, boundMs: number): Promise<boolean> {
-  const end = Date.now() + boundMs;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 test("500 connections opened and dropped at once: pings are answered throughout and everything is released", async (t) => {
   const N = 500;

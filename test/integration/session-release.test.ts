@@ -9,8 +9,6 @@ import test from "ava";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { catalog } from "../../xeps/index.js";
 import { configSchema } from "../../src/config/schema.js";
 import { jid } from "../../src/jid.js";
@@ -19,25 +17,10 @@ import { defineModule } from "../../src/modules.js";
 import { Server } from "../../src/server.js";
 import { DEFAULT_MODULES } from "../helpers/server.js";
 import { RawClient } from "../helpers/raw-client.js";
+import { garbageCollector, until } from "../helpers/release.js";
 
 const ACCOUNTS = 10;
 const RESOURCES = 6;
-
-function garbageCollector(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g) return g;
-  v8.setFlagsFromString("--expose-gc");
-  return vm.runInNewContext("gc") as () => void;
-}
-
-async function until(cond: () => boolean, boundMs: number): Promise<boolean> {
-  const end = Date.now() + boundMs;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 test("sessions that came and went leave no stream, session or registry entry behind", async (t) => {
   configureLogging("error");
@@ -101,6 +84,6 @@ test("sessions that came and went leave no stream, session or registry entry beh
   // more than is waited here), not a hook or a per-JID table.
   const gc = garbageCollector();
   const alive = () => sessions.filter((w) => w.deref() !== undefined).length + streams.filter((w) => w.deref() !== undefined).length;
-  const released = await until(() => { gc(); return alive() === 0; }, 2000);
+  const released = await until(() => { gc?.(); return alive() === 0; }, 2000);
   t.true(released, `${sessions.filter((w) => w.deref()).length} sessions and ${streams.filter((w) => w.deref()).length} streams still reachable`);
 });
