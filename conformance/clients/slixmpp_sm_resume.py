@@ -13,7 +13,6 @@ exactly once and in order, and a resumed (not a new) session.
       --peer romeo@localhost/pc --peer-password pw --count 6
 """
 import asyncio
-import json
 import os
 import sys
 
@@ -21,7 +20,7 @@ sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from slixmpp import ClientXMPP  # noqa: E402
-from slixmpp_common import base_arguments, make_client  # noqa: E402
+from slixmpp_common import base_arguments, close_and_report, make_client  # noqa: E402
 
 
 def main():
@@ -121,16 +120,7 @@ def main():
         report["error"] = f"{type(exc).__name__}: {exc}"
     ids = [r["id"] for r in report["received"]]
     report["ok"] = report["error"] is None and report["resumed"] and ids == expected
-    for client in (phone, peer):
-        try:
-            client.disconnect(wait=0.5)
-            loop.run_until_complete(asyncio.wait_for(client.disconnected, 2.0))
-        except Exception:
-            pass
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    print(json.dumps(report), flush=True)
-    sys.exit(0 if report["ok"] else 1)
+    close_and_report(loop, [phone, peer], report, wait=0.5, timeout=4.0)
 
 
 def argparse_copy(args, **changes):
