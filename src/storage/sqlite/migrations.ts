@@ -178,8 +178,11 @@ export const MIGRATIONS: readonly Migration[] = [
       const owners = db.prepare("SELECT store, owner FROM archive GROUP BY store, owner").all() as { store: string; owner: string }[];
       for (const { store, owner } of owners) {
         // Every owner with items has its bookkeeping; were one missing, its whole time span is a safe disorder.
-        const times = (known.get(store, owner) as { max_when: number; disorder: number } | undefined) ??
-          ((r: { hi: number; lo: number }) => ({ max_when: r.hi, disorder: r.hi - r.lo }))(span.get(store, owner) as { hi: number; lo: number });
+        let times = known.get(store, owner) as { max_when: number; disorder: number } | undefined;
+        if (times === undefined) {
+          const { hi, lo } = span.get(store, owner) as { hi: number; lo: number };
+          times = { max_when: hi, disorder: hi - lo };
+        }
         addArchive.run(store, owner, scopeToken(store, owner), times.max_when, times.disorder);
       }
       db.exec(`
